@@ -1,0 +1,129 @@
+//! Wiring: build the swarm, listen, serve the control API, print the ready line, run until stopped.
+//!
+//! The ready line is the only thing the node ever writes to stdout; it is printed after both
+//! the swarm listeners and the control socket are bound, so a runner may use them at once.
+
+use std::{io::Write, sync::Arc, time::Duration};
+
+use prometheus_client::registry::Registry;
+use serde_json::json;
+use tokio::{net::TcpListener, sync::watch};
+
+use crate::{
+    config::{ConfigError, NodeConfig},
+    control::{self, ControlState},
+    event_loop::{EventLoop, EventLoopConfig, StartError},
+    metrics::NodeMetrics,
+    network::{self, BuildError, SwarmOptions},
+    perf_protocol,
+};
+
+/// How long listeners get to report their addresses at start.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the node stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The swarm could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Listening or subscribing failed.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The control API socket could not be bound or served.
+    #[error("control API on {addr}: {source}")]
+    Control {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// stdout is gone, so the ready line cannot be delivered.
+    #[error("cannot write the ready line to stdout: {0}")]
+    Stdout(std::io::Error),
+}
+
+/// Runs a node until SIGTERM, SIGINT or `POST /shutdown`.
+pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
+    let bootstrap = config.validate()?;
+    #[cfg(feature = "fault-injection")]
+    crate::fault::set_delay_us(config.inject_delay_us);
+
+    let mut registry = Registry::default();
+    let options = SwarmOptions {
+        key_seed: config.key_seed,
+        hide_listen_addrs: !config.external.is_empty(),
+        idle_timeout: Duration::from_secs(config.idle_timeout_s),
+    };
+    let swarm = network::build_swarm(&options, &mut registry)?;
+    let libp2p_metrics = libp2p::metrics::Metrics::new(&mut registry);
+    let node_metrics = NodeMetrics::register(&mut registry);
+
+    let loop_config = EventLoopConfig { topic: config.topic.clone(), bootstrap, target_peers: config.target_peers };
+    let (mut event_loop, client) = EventLoop::new(swarm, loop_config, node_metrics, libp2p_metrics)?;
+    let listen_addrs = event_loop.listen(&config.listen_addrs(), LISTEN_TIMEOUT).await?;
+    let streams = event_loop.stream_control();
+    tokio::spawn(perf_protocol::serve(streams.clone()));
+
+    let listener = TcpListener::bind(config.control)
+        .await
+        .map_err(|source| NodeError::Control { addr: config.control, source })?;
+    let control_addr = listener
+        .local_addr()
+        .map_err(|source| NodeError::Control { addr: config.control, source })?;
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    spawn_signal_handler(shutdown_tx.clone());
+    let state = ControlState {
+        client,
+        streams,
+        registry: Arc::new(registry),
+        topic: config.topic.clone(),
+        shutdown: shutdown_tx,
+    };
+    let mut http_shutdown = shutdown_rx.clone();
+    let http = tokio::spawn(
+        axum::serve(listener, control::router(state))
+            .with_graceful_shutdown(async move {
+                let _ = http_shutdown.wait_for(|stop| *stop).await;
+            })
+            .into_future(),
+    );
+
+    let ready = json!({
+        "event": "ready",
+        "peer_id": event_loop.peer_id().to_string(),
+        "listen_addrs": listen_addrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "control": format!("http://{control_addr}"),
+        "transport": config.transport.as_str(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{ready}").and_then(|()| stdout.flush()).map_err(NodeError::Stdout)?;
+    drop(stdout);
+    tracing::info!(peer_id = %event_loop.peer_id(), %control_addr, "ready");
+
+    event_loop.join(&config.external);
+    event_loop.run(shutdown_rx).await;
+    // In-flight HTTP requests get a moment to finish; the contract allows 2 s for the whole exit.
+    let _ = tokio::time::timeout(Duration::from_millis(500), http).await;
+    Ok(())
+}
+
+fn spawn_signal_handler(shutdown: watch::Sender<bool>) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            tracing::error!("cannot install signal handlers; stop the node with POST /shutdown");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        let _ = shutdown.send(true);
+    });
+}

@@ -1,0 +1,674 @@
+//! The only owner of the `Swarm`: turns swarm events into state and answers [`Command`]s.
+//!
+//! Follows rust-libp2p's file-sharing example: HTTP handlers hold a [`Client`], which sends
+//! commands with a oneshot reply over a channel; pending DHT queries wait in maps keyed by
+//! query id. Nothing here blocks except the deliberate, feature-gated fault delay.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use libp2p::{
+    Multiaddr, PeerId, Swarm, gossipsub, identify, kad,
+    multiaddr::Protocol,
+    swarm::{
+        ConnectionId, SwarmEvent,
+        dial_opts::{DialOpts, PeerCondition},
+    },
+};
+use libp2p_metrics::Recorder;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::{
+    api::{
+        DhtGetResponse, DhtPutResponse, EventPage, Health, NodeEvent, NodeEventKind, PeerInfo, PublishResponse,
+        ReceivedMessage, ReceivedPage,
+    },
+    fault,
+    gossip_payload::GossipHeader,
+    metrics::NodeMetrics,
+    network::{MAX_GOSSIP_MESSAGE_BYTES, NodeBehaviour, NodeBehaviourEvent},
+    time::unix_ns,
+};
+
+use libp2p::metrics as libp2p_metrics;
+
+/// Most events and received messages kept for the runner to read; older ones are dropped
+/// (and counted) so a long-running node cannot grow without bound.
+const LOG_CAPACITY: usize = 1_000_000;
+
+/// Errors of control operations, mapped to HTTP statuses by the control API.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum OpError {
+    /// The key or peer is not there.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request cannot be served in the node's current state.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The request was malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The operation ran out of time.
+    #[error("{0}")]
+    Timeout(String),
+    /// The event loop has stopped.
+    #[error("node is shutting down")]
+    ShuttingDown,
+}
+
+/// A request from the control API to the event loop.
+pub enum Command {
+    /// Node status.
+    Health(oneshot::Sender<Health>),
+    /// Connected peers.
+    Peers(oneshot::Sender<Vec<PeerInfo>>),
+    /// Whether a peer is connected.
+    IsConnected(PeerId, oneshot::Sender<bool>),
+    /// Store a record in the DHT.
+    DhtPut {
+        /// Record key.
+        key: String,
+        /// Record value.
+        value: Vec<u8>,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<DhtPutResponse, OpError>>,
+    },
+    /// Look a record up in the DHT.
+    DhtGet {
+        /// Record key.
+        key: String,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<DhtGetResponse, OpError>>,
+    },
+    /// Publish a gossip message.
+    Publish {
+        /// Payload size, bytes.
+        size: usize,
+        /// Runner's message id.
+        id: String,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<PublishResponse, OpError>>,
+    },
+    /// Received gossip messages from an index on.
+    Received(usize, oneshot::Sender<ReceivedPage>),
+    /// Node events from an index on.
+    Events(usize, oneshot::Sender<EventPage>),
+}
+
+/// A cheap, cloneable handle to the event loop.
+#[derive(Clone)]
+pub struct Client {
+    commands: mpsc::Sender<Command>,
+}
+
+impl Client {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, OpError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).await.map_err(|_| OpError::ShuttingDown)?;
+        rx.await.map_err(|_| OpError::ShuttingDown)
+    }
+
+    /// Node status.
+    pub async fn health(&self) -> Result<Health, OpError> {
+        self.ask(Command::Health).await
+    }
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, OpError> {
+        self.ask(Command::Peers).await
+    }
+    /// Whether `peer` is connected.
+    pub async fn is_connected(&self, peer: PeerId) -> Result<bool, OpError> {
+        self.ask(|reply| Command::IsConnected(peer, reply)).await
+    }
+    /// Stores `value` under `key` in the DHT.
+    pub async fn dht_put(&self, key: String, value: Vec<u8>) -> Result<DhtPutResponse, OpError> {
+        self.ask(|reply| Command::DhtPut { key, value, reply }).await?
+    }
+    /// Looks `key` up in the DHT.
+    pub async fn dht_get(&self, key: String) -> Result<DhtGetResponse, OpError> {
+        self.ask(|reply| Command::DhtGet { key, reply }).await?
+    }
+    /// Publishes a gossip message of `size` bytes carrying `id`.
+    pub async fn publish(&self, size: usize, id: String) -> Result<PublishResponse, OpError> {
+        self.ask(|reply| Command::Publish { size, id, reply }).await?
+    }
+    /// Gossip messages received, from index `since`.
+    pub async fn received(&self, since: usize) -> Result<ReceivedPage, OpError> {
+        self.ask(|reply| Command::Received(since, reply)).await
+    }
+    /// Node events, from index `since`.
+    pub async fn events(&self, since: usize) -> Result<EventPage, OpError> {
+        self.ask(|reply| Command::Events(since, reply)).await
+    }
+}
+
+/// An append-only log that keeps its indices stable when old entries are dropped.
+struct IndexedLog<T> {
+    entries: std::collections::VecDeque<T>,
+    dropped: usize,
+}
+
+impl<T: Clone> IndexedLog<T> {
+    fn new() -> Self {
+        Self { entries: Default::default(), dropped: 0 }
+    }
+    fn push(&mut self, entry: T) {
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+            self.dropped += 1;
+        }
+        self.entries.push_back(entry);
+    }
+    /// Entries with index ≥ `since`, and the next index.
+    fn since(&self, since: usize) -> (Vec<T>, usize) {
+        let skip = since.saturating_sub(self.dropped);
+        (self.entries.iter().skip(skip).cloned().collect(), self.dropped + self.entries.len())
+    }
+}
+
+/// Settings the event loop needs beyond the swarm itself.
+pub struct EventLoopConfig {
+    /// Gossipsub topic.
+    pub topic: String,
+    /// Peers to join through.
+    pub bootstrap: Vec<(PeerId, Multiaddr)>,
+    /// Dial routing-table peers until this many are connected.
+    pub target_peers: usize,
+}
+
+/// Owns the swarm and all node state.
+pub struct EventLoop {
+    swarm: Swarm<NodeBehaviour>,
+    commands: mpsc::Receiver<Command>,
+    topic: gossipsub::IdentTopic,
+    bootstrap: Vec<(PeerId, Multiaddr)>,
+    bootstrapped: bool,
+    bootstrap_errors: Vec<String>,
+    target_peers: usize,
+    started: Instant,
+    listen_addrs: Vec<Multiaddr>,
+    connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
+    dialing: HashSet<PeerId>,
+    mesh_size: usize,
+    next_seq: u64,
+    published: u64,
+    received: IndexedLog<ReceivedMessage>,
+    events: IndexedLog<NodeEvent>,
+    pending_puts: HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtPutResponse, OpError>>)>,
+    pending_gets: HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtGetResponse, OpError>>)>,
+    metrics: NodeMetrics,
+    libp2p_metrics: libp2p_metrics::Metrics,
+}
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listen address was refused.
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// Why.
+        reason: String,
+    },
+    /// The topic could not be joined.
+    #[error("cannot subscribe to topic {0}")]
+    Subscribe(String),
+}
+
+impl EventLoop {
+    /// Creates the event loop and its client.
+    pub fn new(
+        mut swarm: Swarm<NodeBehaviour>,
+        config: EventLoopConfig,
+        metrics: NodeMetrics,
+        libp2p_metrics: libp2p_metrics::Metrics,
+    ) -> Result<(Self, Client), StartError> {
+        let topic = gossipsub::IdentTopic::new(config.topic);
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&topic)
+            .map_err(|e| StartError::Subscribe(e.to_string()))?;
+        let (tx, rx) = mpsc::channel(256);
+        let event_loop = Self {
+            swarm,
+            commands: rx,
+            topic,
+            bootstrap: config.bootstrap,
+            bootstrapped: false,
+            bootstrap_errors: Vec::new(),
+            target_peers: config.target_peers,
+            started: Instant::now(),
+            listen_addrs: Vec::new(),
+            connections: HashMap::new(),
+            dialing: HashSet::new(),
+            mesh_size: 0,
+            next_seq: 0,
+            published: 0,
+            received: IndexedLog::new(),
+            events: IndexedLog::new(),
+            pending_puts: HashMap::new(),
+            pending_gets: HashMap::new(),
+            metrics,
+            libp2p_metrics,
+        };
+        Ok((event_loop, Client { commands: tx }))
+    }
+
+    /// A handle for opening and accepting raw protocol streams (used by `/perf/1.0.0`).
+    pub fn stream_control(&self) -> libp2p_stream::Control {
+        self.swarm.behaviour().stream.new_control()
+    }
+
+    /// This node's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        *self.swarm.local_peer_id()
+    }
+
+    /// Starts listening and waits until every listener reports an address.
+    pub async fn listen(&mut self, addrs: &[Multiaddr], timeout: Duration) -> Result<Vec<Multiaddr>, StartError> {
+        let mut waiting = HashSet::new();
+        for addr in addrs {
+            let id = self.swarm.listen_on(addr.clone()).map_err(|e| StartError::Listen {
+                addr: addr.clone(),
+                reason: e.to_string(),
+            })?;
+            waiting.insert((id, addr.clone()));
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !waiting.is_empty() {
+            let event = tokio::time::timeout_at(deadline, self.swarm.select_next_some()).await;
+            let Ok(event) = event else {
+                let (_, addr) = waiting.into_iter().next().expect("non-empty");
+                return Err(StartError::Listen { addr, reason: "no address reported in time".into() });
+            };
+            match &event {
+                SwarmEvent::NewListenAddr { listener_id, .. } => waiting.retain(|(id, _)| id != listener_id),
+                SwarmEvent::ListenerClosed { listener_id, reason: Err(e), .. } => {
+                    if let Some((_, addr)) = waiting.iter().find(|(id, _)| id == listener_id) {
+                        return Err(StartError::Listen { addr: addr.clone(), reason: e.to_string() });
+                    }
+                }
+                SwarmEvent::ListenerError { listener_id, error } => {
+                    if let Some((_, addr)) = waiting.iter().find(|(id, _)| id == listener_id) {
+                        return Err(StartError::Listen { addr: addr.clone(), reason: error.to_string() });
+                    }
+                }
+                _ => {}
+            }
+            self.handle_swarm_event(event);
+        }
+        Ok(self.listen_addrs.clone())
+    }
+
+    /// Announces `--external` addresses and dials the bootstrap peers.
+    pub fn join(&mut self, external: &[Multiaddr]) {
+        for addr in external {
+            self.swarm.add_external_address(addr.clone());
+        }
+        for (peer, addr) in self.bootstrap.clone() {
+            self.swarm.behaviour_mut().kad.add_address(&peer, without_p2p(&addr));
+            if let Err(e) = self.swarm.dial(addr.clone()) {
+                self.record_bootstrap_error(&addr, &e.to_string());
+            }
+        }
+    }
+
+    /// Runs until shutdown is signalled or every client is gone.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.handle_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    Some(command) => self.handle_command(command),
+                    None => break,
+                },
+                _ = shutdown.changed() => break,
+            }
+        }
+        tracing::debug!("event loop stopped");
+    }
+
+    fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::Health(reply) => {
+                let _ = reply.send(self.health());
+            }
+            Command::Peers(reply) => {
+                let peers = self
+                    .connections
+                    .iter()
+                    .map(|(peer, conns)| PeerInfo {
+                        peer_id: peer.to_string(),
+                        addresses: conns.iter().map(|(_, a)| a.to_string()).collect(),
+                    })
+                    .collect();
+                let _ = reply.send(peers);
+            }
+            Command::IsConnected(peer, reply) => {
+                let _ = reply.send(self.connections.contains_key(&peer));
+            }
+            Command::DhtPut { key, value, reply } => {
+                let record = kad::Record::new(kad::RecordKey::new(&key), value);
+                match self.swarm.behaviour_mut().kad.put_record(record, kad::Quorum::One) {
+                    Ok(id) => {
+                        self.pending_puts.insert(id, (Instant::now(), reply));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(OpError::Unavailable(format!("local store refused the record: {e}"))));
+                    }
+                }
+            }
+            Command::DhtGet { key, reply } => {
+                let id = self.swarm.behaviour_mut().kad.get_record(kad::RecordKey::new(&key));
+                self.pending_gets.insert(id, (Instant::now(), reply));
+            }
+            Command::Publish { size, id, reply } => {
+                let _ = reply.send(self.publish(size, id));
+            }
+            Command::Received(since, reply) => {
+                let (messages, next) = self.received.since(since);
+                let _ = reply.send(ReceivedPage { messages, next });
+            }
+            Command::Events(since, reply) => {
+                let (events, next) = self.events.since(since);
+                let _ = reply.send(EventPage { events, next });
+            }
+        }
+    }
+
+    fn health(&mut self) -> Health {
+        let routing_table_size = self.routing_table_size();
+        Health {
+            peer_id: self.peer_id().to_string(),
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+            connected_peers: self.connections.len(),
+            routing_table_size,
+            mesh_size: self.mesh_size,
+            topic: self.topic.to_string(),
+            listen_addrs: self.listen_addrs.iter().map(ToString::to_string).collect(),
+            bootstrap_errors: self.bootstrap_errors.clone(),
+            gossip_published: self.published,
+            gossip_received: self.metrics.messages_received.get(),
+        }
+    }
+
+    fn publish(&mut self, size: usize, id: String) -> Result<PublishResponse, OpError> {
+        if size > MAX_GOSSIP_MESSAGE_BYTES {
+            return Err(OpError::BadRequest(format!(
+                "size {size} exceeds the largest gossip message, {MAX_GOSSIP_MESSAGE_BYTES} bytes"
+            )));
+        }
+        let header = GossipHeader { seq: self.next_seq, sent_ns: unix_ns(), id };
+        let payload = header.encode(size).map_err(|e| OpError::BadRequest(e.to_string()))?;
+        let size = payload.len();
+        let message_id = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(self.topic.clone(), payload)
+            .map_err(|e| match e {
+                gossipsub::PublishError::NoPeersSubscribedToTopic | gossipsub::PublishError::AllQueuesFull(_) => {
+                    OpError::Unavailable(format!("cannot publish yet: {e}; wait until /health shows mesh_size > 0"))
+                }
+                other => OpError::BadRequest(format!("publish failed: {other}")),
+            })?;
+        self.next_seq += 1;
+        self.published += 1;
+        self.metrics.messages_sent.inc();
+        Ok(PublishResponse { message_id: message_id.to_string(), seq: header.seq, sent_ns: header.sent_ns, size })
+    }
+
+    fn handle_swarm_event(&mut self, event: SwarmEvent<NodeBehaviourEvent>) {
+        self.libp2p_metrics.record(&event);
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                self.listen_addrs.push(address);
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
+                self.dialing.remove(&peer_id);
+                let conns = self.connections.entry(peer_id).or_default();
+                conns.push((connection_id, endpoint.get_remote_address().clone()));
+                if conns.len() == 1 {
+                    let connected_peers = self.connections.len();
+                    self.metrics.peer_count.set(connected_peers as i64);
+                    self.log_event(NodeEventKind::Connected { peer: peer_id.to_string(), connected_peers });
+                }
+                if !self.bootstrapped && self.bootstrap.iter().any(|(p, _)| *p == peer_id) {
+                    self.bootstrapped = true;
+                    if let Err(e) = self.swarm.behaviour_mut().kad.bootstrap() {
+                        tracing::warn!("kademlia bootstrap not started: {e}");
+                    }
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+                if let Some(conns) = self.connections.get_mut(&peer_id) {
+                    conns.retain(|(id, _)| *id != connection_id);
+                }
+                if num_established == 0 {
+                    self.connections.remove(&peer_id);
+                    let connected_peers = self.connections.len();
+                    self.metrics.peer_count.set(connected_peers as i64);
+                    self.log_event(NodeEventKind::Disconnected { peer: peer_id.to_string(), connected_peers });
+                    self.top_up_connections();
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                if let Some(peer) = peer_id {
+                    self.dialing.remove(&peer);
+                    if let Some((_, addr)) = self.bootstrap.iter().find(|(p, _)| *p == peer).cloned() {
+                        self.record_bootstrap_error(&addr, &error.to_string());
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(event) => self.handle_behaviour_event(event),
+            _ => {}
+        }
+        self.track_mesh();
+    }
+
+    fn handle_behaviour_event(&mut self, event: NodeBehaviourEvent) {
+        match event {
+            NodeBehaviourEvent::Gossipsub(event) => {
+                self.libp2p_metrics.record(&event);
+                if let gossipsub::Event::Message { message, .. } = event {
+                    self.on_gossip_message(message);
+                }
+            }
+            NodeBehaviourEvent::Kad(event) => {
+                self.libp2p_metrics.record(&event);
+                self.on_kad_event(event);
+            }
+            NodeBehaviourEvent::Identify(event) => {
+                self.libp2p_metrics.record(&event);
+                if let identify::Event::Received { peer_id, info, .. } = event {
+                    // Kademlia learns addresses only from identify's listen list and bootstrap,
+                    // never from observed addresses (those bypass network emulation).
+                    if info.protocols.iter().any(|p| *p == kad::PROTOCOL_NAME) {
+                        for addr in info.listen_addrs {
+                            self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                        }
+                    }
+                }
+            }
+            NodeBehaviourEvent::Ping(event) => self.libp2p_metrics.record(&event),
+            NodeBehaviourEvent::Stream(()) => {}
+        }
+    }
+
+    fn on_gossip_message(&mut self, message: gossipsub::Message) {
+        fault::inject_delay();
+        let received_ns = unix_ns();
+        let size = message.data.len();
+        match GossipHeader::decode(&message.data) {
+            Ok(header) => {
+                let latency_ns = received_ns.saturating_sub(header.sent_ns);
+                self.metrics.messages_received.inc();
+                self.metrics.message_latency.observe(latency_ns as f64 / 1e9);
+                self.received.push(ReceivedMessage {
+                    id: header.id,
+                    publisher: message.source.map(|p| p.to_string()).unwrap_or_default(),
+                    seq: header.seq,
+                    sent_ns: header.sent_ns,
+                    received_ns,
+                    size,
+                });
+            }
+            Err(e) => tracing::warn!(source = ?message.source, "ignoring gossip message: {e}"),
+        }
+    }
+
+    fn on_kad_event(&mut self, event: kad::Event) {
+        match event {
+            kad::Event::RoutingUpdated { peer, .. } => {
+                let routing_table_size = self.routing_table_size();
+                self.log_event(NodeEventKind::RoutingUpdated { peer: peer.to_string(), routing_table_size });
+                self.top_up_connections();
+            }
+            kad::Event::InboundRequest { .. } => fault::inject_delay(),
+            kad::Event::OutboundQueryProgressed { id, result, .. } => self.on_query_progress(id, result),
+            _ => {}
+        }
+    }
+
+    fn on_query_progress(&mut self, id: kad::QueryId, result: kad::QueryResult) {
+        match result {
+            kad::QueryResult::PutRecord(result) => {
+                let Some((started, reply)) = self.pending_puts.remove(&id) else { return };
+                fault::inject_delay();
+                let elapsed = started.elapsed();
+                let answer = match result {
+                    Ok(ok) => {
+                        self.metrics.observe_dht("put", "ok", elapsed.as_secs_f64());
+                        Ok(DhtPutResponse {
+                            key: String::from_utf8_lossy(ok.key.as_ref()).into_owned(),
+                            elapsed_us: elapsed.as_micros() as u64,
+                        })
+                    }
+                    Err(e) => {
+                        self.metrics.observe_dht("put", "failed", elapsed.as_secs_f64());
+                        Err(match e {
+                            kad::PutRecordError::Timeout { .. } => OpError::Timeout(format!("dht put timed out: {e}")),
+                            _ => OpError::Unavailable(format!("dht put failed: {e}; are any peers connected?")),
+                        })
+                    }
+                };
+                let _ = reply.send(answer);
+            }
+            kad::QueryResult::GetRecord(result) => {
+                let found = matches!(result, Ok(kad::GetRecordOk::FoundRecord(_)));
+                let Some((started, reply)) = self.pending_gets.remove(&id) else { return };
+                fault::inject_delay();
+                let elapsed = started.elapsed();
+                let answer = match result {
+                    Ok(kad::GetRecordOk::FoundRecord(peer_record)) => {
+                        self.metrics.observe_dht("get", "ok", elapsed.as_secs_f64());
+                        let record = peer_record.record;
+                        Ok(DhtGetResponse {
+                            key: String::from_utf8_lossy(record.key.as_ref()).into_owned(),
+                            value: String::from_utf8_lossy(&record.value).into_owned(),
+                            from: peer_record.peer.map(|p| p.to_string()),
+                            elapsed_us: elapsed.as_micros() as u64,
+                        })
+                    }
+                    Ok(kad::GetRecordOk::FinishedWithNoAdditionalRecord { .. }) | Err(kad::GetRecordError::NotFound { .. }) => {
+                        self.metrics.observe_dht("get", "not_found", elapsed.as_secs_f64());
+                        Err(OpError::NotFound("no record under this key in the DHT".into()))
+                    }
+                    Err(e @ kad::GetRecordError::Timeout { .. }) => {
+                        self.metrics.observe_dht("get", "failed", elapsed.as_secs_f64());
+                        Err(OpError::Timeout(format!("dht get failed: {e}")))
+                    }
+                };
+                let _ = reply.send(answer);
+                // The first record answers the request; stop querying further peers.
+                if found && let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                    query.finish();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Dials routing-table peers until `target_peers` are connected or being dialed.
+    fn top_up_connections(&mut self) {
+        let mut budget = self.target_peers.saturating_sub(self.connections.len() + self.dialing.len());
+        if budget == 0 {
+            return;
+        }
+        let local = self.peer_id();
+        let mut candidates = Vec::new();
+        for bucket in self.swarm.behaviour_mut().kad.kbuckets() {
+            for entry in bucket.iter() {
+                let peer = *entry.node.key.preimage();
+                if peer != local && !self.connections.contains_key(&peer) && !self.dialing.contains(&peer) {
+                    candidates.push((peer, entry.node.value.clone().into_vec()));
+                }
+            }
+        }
+        for (peer, addrs) in candidates {
+            if budget == 0 {
+                break;
+            }
+            let opts = DialOpts::peer_id(peer).addresses(addrs).condition(PeerCondition::DisconnectedAndNotDialing).build();
+            if self.swarm.dial(opts).is_ok() {
+                self.dialing.insert(peer);
+                budget -= 1;
+            }
+        }
+    }
+
+    fn track_mesh(&mut self) {
+        let mesh_size = self.swarm.behaviour().gossipsub.mesh_peers(&self.topic.hash()).count();
+        if mesh_size != self.mesh_size {
+            self.mesh_size = mesh_size;
+            self.log_event(NodeEventKind::MeshChanged { mesh_size });
+        }
+    }
+
+    fn routing_table_size(&mut self) -> usize {
+        self.swarm.behaviour_mut().kad.kbuckets().map(|b| b.num_entries()).sum()
+    }
+
+    fn log_event(&mut self, kind: NodeEventKind) {
+        self.events.push(NodeEvent { ts_ns: unix_ns(), kind });
+    }
+
+    fn record_bootstrap_error(&mut self, addr: &Multiaddr, error: &str) {
+        let line = format!("bootstrap dial to {addr} failed: {}", error.replace('\n', " "));
+        tracing::error!("{line}");
+        self.bootstrap_errors.push(line);
+    }
+}
+
+/// `addr` without a trailing `/p2p/<peer-id>`.
+fn without_p2p(addr: &Multiaddr) -> Multiaddr {
+    addr.iter().filter(|p| !matches!(p, Protocol::P2p(_))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexed_log_keeps_indices_stable() {
+        let mut log = IndexedLog::new();
+        for i in 0..5 {
+            log.push(i);
+        }
+        assert_eq!(log.since(3), (vec![3, 4], 5));
+        assert_eq!(log.since(9), (vec![], 5));
+    }
+
+    #[test]
+    fn strips_peer_id_from_bootstrap_address() {
+        let peer = PeerId::random();
+        let addr: Multiaddr = format!("/ip4/127.0.0.1/tcp/1/p2p/{peer}").parse().unwrap();
+        assert_eq!(without_p2p(&addr), "/ip4/127.0.0.1/tcp/1".parse::<Multiaddr>().unwrap());
+    }
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod control;
+pub mod event_loop;
+pub mod fault;
+pub mod gossip_payload;
+pub mod metrics;
+pub mod network;
+pub mod perf_protocol;
+pub mod time;
+
+pub use config::NodeConfig;

@@ -1,0 +1,38 @@
+//! swarm-node entry point: parse flags, set up logging on stderr, pick the runtime, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use swarm_node::NodeConfig;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let config = NodeConfig::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .init();
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("swarm-node: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: NodeConfig) -> anyhow::Result<()> {
+    let mut builder = if config.current_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        // Two workers: nodes share the machine with their peers, more threads only contend.
+        b.worker_threads(2);
+        b
+    };
+    let runtime = builder.enable_all().build()?;
+    runtime.block_on(swarm_node::app::run(config))?;
+    // Do not wait for lingering blocking tasks: the contract wants exit within 2 s.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(())
+}
