@@ -143,6 +143,9 @@ pub enum NodeEventKind {
         peer: String,
         /// Total connected peers after this event.
         connected_peers: usize,
+        /// Dial start to connection established, µs; only for connections this node dialed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        established_in_us: Option<u64>,
     },
     /// Last connection to a peer closed.
     Disconnected {

@@ -62,18 +62,30 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
     let libp2p_metrics = libp2p::metrics::Metrics::new(&mut registry);
     let node_metrics = NodeMetrics::register(&mut registry);
 
-    let loop_config = EventLoopConfig { topic: config.topic.clone(), bootstrap, target_peers: config.target_peers };
-    let (mut event_loop, client) = EventLoop::new(swarm, loop_config, node_metrics, libp2p_metrics)?;
-    let listen_addrs = event_loop.listen(&config.listen_addrs(), LISTEN_TIMEOUT).await?;
+    let loop_config = EventLoopConfig {
+        topic: config.topic.clone(),
+        bootstrap,
+        target_peers: config.target_peers,
+    };
+    let (mut event_loop, client) =
+        EventLoop::new(swarm, loop_config, node_metrics, libp2p_metrics)?;
+    let listen_addrs = event_loop
+        .listen(&config.listen_addrs(), LISTEN_TIMEOUT)
+        .await?;
     let streams = event_loop.stream_control();
     tokio::spawn(perf_protocol::serve(streams.clone()));
 
-    let listener = TcpListener::bind(config.control)
-        .await
-        .map_err(|source| NodeError::Control { addr: config.control, source })?;
-    let control_addr = listener
-        .local_addr()
-        .map_err(|source| NodeError::Control { addr: config.control, source })?;
+    let listener =
+        TcpListener::bind(config.control)
+            .await
+            .map_err(|source| NodeError::Control {
+                addr: config.control,
+                source,
+            })?;
+    let control_addr = listener.local_addr().map_err(|source| NodeError::Control {
+        addr: config.control,
+        source,
+    })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     spawn_signal_handler(shutdown_tx.clone());
@@ -102,7 +114,9 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         "version": env!("CARGO_PKG_VERSION"),
     });
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{ready}").and_then(|()| stdout.flush()).map_err(NodeError::Stdout)?;
+    writeln!(stdout, "{ready}")
+        .and_then(|()| stdout.flush())
+        .map_err(NodeError::Stdout)?;
     drop(stdout);
     tracing::info!(peer_id = %event_loop.peer_id(), %control_addr, "ready");
 
@@ -116,7 +130,10 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
 fn spawn_signal_handler(shutdown: watch::Sender<bool>) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             tracing::error!("cannot install signal handlers; stop the node with POST /shutdown");
             return;
         };

@@ -22,7 +22,9 @@ impl TransportKind {
     /// The loopback listen address on an OS-assigned port for this transport.
     pub fn default_listen_addr(self) -> Multiaddr {
         match self {
-            TransportKind::Quic => "/ip4/127.0.0.1/udp/0/quic-v1".parse().expect("valid multiaddr"),
+            TransportKind::Quic => "/ip4/127.0.0.1/udp/0/quic-v1"
+                .parse()
+                .expect("valid multiaddr"),
             TransportKind::Tcp => "/ip4/127.0.0.1/tcp/0".parse().expect("valid multiaddr"),
         }
     }
@@ -95,7 +97,9 @@ pub struct NodeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A bootstrap address must say which peer it reaches.
-    #[error("bootstrap address {0} does not end in /p2p/<peer-id>; append the peer id printed in that node's ready line")]
+    #[error(
+        "bootstrap address {0} does not end in /p2p/<peer-id>; append the peer id printed in that node's ready line"
+    )]
     BootstrapWithoutPeerId(Multiaddr),
     /// The topic name must not be empty.
     #[error("--topic must not be empty")]

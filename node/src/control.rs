@@ -73,13 +73,19 @@ impl From<OpError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         // Keeps axum's status (400, 415, 422, 413) and its precise message.
-        ApiError(rejection.status(), format!("invalid JSON body: {}", rejection.body_text()))
+        ApiError(
+            rejection.status(),
+            format!("invalid JSON body: {}", rejection.body_text()),
+        )
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError(StatusCode::BAD_REQUEST, format!("invalid query string: {}", rejection.body_text()))
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("invalid query string: {}", rejection.body_text()),
+        )
     }
 }
 
@@ -120,7 +126,10 @@ struct Since {
     since: usize,
 }
 
-async fn events(State(s): State<ControlState>, q: Result<Query<Since>, QueryRejection>) -> ApiResult<crate::api::EventPage> {
+async fn events(
+    State(s): State<ControlState>,
+    q: Result<Query<Since>, QueryRejection>,
+) -> ApiResult<crate::api::EventPage> {
     Ok(Json(s.client.events(q?.since).await?))
 }
 
@@ -137,12 +146,20 @@ async fn dht_put(
 ) -> ApiResult<crate::api::DhtPutResponse> {
     let Json(req) = body?;
     if req.key.is_empty() {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "key must not be empty".into()));
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "key must not be empty".into(),
+        ));
     }
-    Ok(Json(s.client.dht_put(req.key, req.value.into_bytes()).await?))
+    Ok(Json(
+        s.client.dht_put(req.key, req.value.into_bytes()).await?,
+    ))
 }
 
-async fn dht_get(State(s): State<ControlState>, Path(key): Path<String>) -> ApiResult<crate::api::DhtGetResponse> {
+async fn dht_get(
+    State(s): State<ControlState>,
+    Path(key): Path<String>,
+) -> ApiResult<crate::api::DhtGetResponse> {
     Ok(Json(s.client.dht_get(key).await?))
 }
 
@@ -156,18 +173,26 @@ async fn publish(
     {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
-            format!("this node publishes only on topic {:?} (set with --topic), not {topic:?}", s.topic),
+            format!(
+                "this node publishes only on topic {:?} (set with --topic), not {topic:?}",
+                s.topic
+            ),
         ));
     }
     Ok(Json(s.client.publish(req.size, req.id).await?))
 }
 
-async fn perf(State(s): State<ControlState>, body: Result<Json<PerfRequest>, JsonRejection>) -> ApiResult<PerfResponse> {
+async fn perf(
+    State(s): State<ControlState>,
+    body: Result<Json<PerfRequest>, JsonRejection>,
+) -> ApiResult<PerfResponse> {
     let Json(req) = body?;
-    let peer: PeerId = req
-        .peer
-        .parse()
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("peer {:?} is not a peer id: {e}", req.peer)))?;
+    let peer: PeerId = req.peer.parse().map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("peer {:?} is not a peer id: {e}", req.peer),
+        )
+    })?;
     if !s.client.is_connected(peer).await? {
         return Err(ApiError(
             StatusCode::NOT_FOUND,
@@ -180,7 +205,12 @@ async fn perf(State(s): State<ControlState>, body: Result<Json<PerfRequest>, Jso
         perf_protocol::run_client(&mut control, peer, req.upload_bytes, req.download_bytes),
     )
     .await
-    .map_err(|_| ApiError(StatusCode::GATEWAY_TIMEOUT, format!("perf transfer did not finish in {PERF_TIMEOUT:?}")))?
+    .map_err(|_| {
+        ApiError(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!("perf transfer did not finish in {PERF_TIMEOUT:?}"),
+        )
+    })?
     .map_err(|e| ApiError(StatusCode::BAD_GATEWAY, e.to_string()))?;
     Ok(Json(PerfResponse {
         peer: peer.to_string(),
@@ -198,9 +228,19 @@ async fn metrics(State(s): State<ControlState>, headers: HeaderMap) -> Response 
         .is_some_and(|accept| accept.contains("application/openmetrics-text"));
     let mut body = String::new();
     match prometheus_client::encoding::text::encode(&mut body, &s.registry) {
-        Ok(()) if wants_openmetrics => ([(header::CONTENT_TYPE, OPENMETRICS_TEXT)], body).into_response(),
-        Ok(()) => ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], openmetrics_to_prometheus(&body)).into_response(),
-        Err(e) => ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("encoding metrics failed: {e}")).into_response(),
+        Ok(()) if wants_openmetrics => {
+            ([(header::CONTENT_TYPE, OPENMETRICS_TEXT)], body).into_response()
+        }
+        Ok(()) => (
+            [(header::CONTENT_TYPE, PROMETHEUS_TEXT)],
+            openmetrics_to_prometheus(&body),
+        )
+            .into_response(),
+        Err(e) => ApiError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("encoding metrics failed: {e}"),
+        )
+        .into_response(),
     }
 }
 
@@ -220,5 +260,8 @@ async fn unknown_route(uri: axum::http::Uri) -> ApiError {
 }
 
 async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
-    ApiError(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {}", uri.path()))
+    ApiError(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
 }

@@ -23,8 +23,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{
     api::{
-        DhtGetResponse, DhtPutResponse, EventPage, Health, NodeEvent, NodeEventKind, PeerInfo, PublishResponse,
-        ReceivedMessage, ReceivedPage,
+        DhtGetResponse, DhtPutResponse, EventPage, Health, NodeEvent, NodeEventKind, PeerInfo,
+        PublishResponse, ReceivedMessage, ReceivedPage,
     },
     fault,
     gossip_payload::GossipHeader,
@@ -107,7 +107,10 @@ pub struct Client {
 impl Client {
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, OpError> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(make(tx)).await.map_err(|_| OpError::ShuttingDown)?;
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| OpError::ShuttingDown)?;
         rx.await.map_err(|_| OpError::ShuttingDown)
     }
 
@@ -125,7 +128,8 @@ impl Client {
     }
     /// Stores `value` under `key` in the DHT.
     pub async fn dht_put(&self, key: String, value: Vec<u8>) -> Result<DhtPutResponse, OpError> {
-        self.ask(|reply| Command::DhtPut { key, value, reply }).await?
+        self.ask(|reply| Command::DhtPut { key, value, reply })
+            .await?
     }
     /// Looks `key` up in the DHT.
     pub async fn dht_get(&self, key: String) -> Result<DhtGetResponse, OpError> {
@@ -133,7 +137,8 @@ impl Client {
     }
     /// Publishes a gossip message of `size` bytes carrying `id`.
     pub async fn publish(&self, size: usize, id: String) -> Result<PublishResponse, OpError> {
-        self.ask(|reply| Command::Publish { size, id, reply }).await?
+        self.ask(|reply| Command::Publish { size, id, reply })
+            .await?
     }
     /// Gossip messages received, from index `since`.
     pub async fn received(&self, since: usize) -> Result<ReceivedPage, OpError> {
@@ -153,7 +158,10 @@ struct IndexedLog<T> {
 
 impl<T: Clone> IndexedLog<T> {
     fn new() -> Self {
-        Self { entries: Default::default(), dropped: 0 }
+        Self {
+            entries: Default::default(),
+            dropped: 0,
+        }
     }
     fn push(&mut self, entry: T) {
         if self.entries.len() == LOG_CAPACITY {
@@ -165,7 +173,10 @@ impl<T: Clone> IndexedLog<T> {
     /// Entries with index ≥ `since`, and the next index.
     fn since(&self, since: usize) -> (Vec<T>, usize) {
         let skip = since.saturating_sub(self.dropped);
-        (self.entries.iter().skip(skip).cloned().collect(), self.dropped + self.entries.len())
+        (
+            self.entries.iter().skip(skip).cloned().collect(),
+            self.dropped + self.entries.len(),
+        )
     }
 }
 
@@ -197,8 +208,10 @@ pub struct EventLoop {
     published: u64,
     received: IndexedLog<ReceivedMessage>,
     events: IndexedLog<NodeEvent>,
-    pending_puts: HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtPutResponse, OpError>>)>,
-    pending_gets: HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtGetResponse, OpError>>)>,
+    pending_puts:
+        HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtPutResponse, OpError>>)>,
+    pending_gets:
+        HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtGetResponse, OpError>>)>,
     metrics: NodeMetrics,
     libp2p_metrics: libp2p_metrics::Metrics,
 }
@@ -270,13 +283,20 @@ impl EventLoop {
     }
 
     /// Starts listening and waits until every listener reports an address.
-    pub async fn listen(&mut self, addrs: &[Multiaddr], timeout: Duration) -> Result<Vec<Multiaddr>, StartError> {
+    pub async fn listen(
+        &mut self,
+        addrs: &[Multiaddr],
+        timeout: Duration,
+    ) -> Result<Vec<Multiaddr>, StartError> {
         let mut waiting = HashSet::new();
         for addr in addrs {
-            let id = self.swarm.listen_on(addr.clone()).map_err(|e| StartError::Listen {
-                addr: addr.clone(),
-                reason: e.to_string(),
-            })?;
+            let id = self
+                .swarm
+                .listen_on(addr.clone())
+                .map_err(|e| StartError::Listen {
+                    addr: addr.clone(),
+                    reason: e.to_string(),
+                })?;
             waiting.insert((id, addr.clone()));
         }
         let deadline = tokio::time::Instant::now() + timeout;
@@ -284,18 +304,33 @@ impl EventLoop {
             let event = tokio::time::timeout_at(deadline, self.swarm.select_next_some()).await;
             let Ok(event) = event else {
                 let (_, addr) = waiting.into_iter().next().expect("non-empty");
-                return Err(StartError::Listen { addr, reason: "no address reported in time".into() });
+                return Err(StartError::Listen {
+                    addr,
+                    reason: "no address reported in time".into(),
+                });
             };
             match &event {
-                SwarmEvent::NewListenAddr { listener_id, .. } => waiting.retain(|(id, _)| id != listener_id),
-                SwarmEvent::ListenerClosed { listener_id, reason: Err(e), .. } => {
+                SwarmEvent::NewListenAddr { listener_id, .. } => {
+                    waiting.retain(|(id, _)| id != listener_id)
+                }
+                SwarmEvent::ListenerClosed {
+                    listener_id,
+                    reason: Err(e),
+                    ..
+                } => {
                     if let Some((_, addr)) = waiting.iter().find(|(id, _)| id == listener_id) {
-                        return Err(StartError::Listen { addr: addr.clone(), reason: e.to_string() });
+                        return Err(StartError::Listen {
+                            addr: addr.clone(),
+                            reason: e.to_string(),
+                        });
                     }
                 }
                 SwarmEvent::ListenerError { listener_id, error } => {
                     if let Some((_, addr)) = waiting.iter().find(|(id, _)| id == listener_id) {
-                        return Err(StartError::Listen { addr: addr.clone(), reason: error.to_string() });
+                        return Err(StartError::Listen {
+                            addr: addr.clone(),
+                            reason: error.to_string(),
+                        });
                     }
                 }
                 _ => {}
@@ -311,7 +346,10 @@ impl EventLoop {
             self.swarm.add_external_address(addr.clone());
         }
         for (peer, addr) in self.bootstrap.clone() {
-            self.swarm.behaviour_mut().kad.add_address(&peer, without_p2p(&addr));
+            self.swarm
+                .behaviour_mut()
+                .kad
+                .add_address(&peer, without_p2p(&addr));
             if let Err(e) = self.swarm.dial(addr.clone()) {
                 self.record_bootstrap_error(&addr, &e.to_string());
             }
@@ -354,17 +392,28 @@ impl EventLoop {
             }
             Command::DhtPut { key, value, reply } => {
                 let record = kad::Record::new(kad::RecordKey::new(&key), value);
-                match self.swarm.behaviour_mut().kad.put_record(record, kad::Quorum::One) {
+                match self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .put_record(record, kad::Quorum::One)
+                {
                     Ok(id) => {
                         self.pending_puts.insert(id, (Instant::now(), reply));
                     }
                     Err(e) => {
-                        let _ = reply.send(Err(OpError::Unavailable(format!("local store refused the record: {e}"))));
+                        let _ = reply.send(Err(OpError::Unavailable(format!(
+                            "local store refused the record: {e}"
+                        ))));
                     }
                 }
             }
             Command::DhtGet { key, reply } => {
-                let id = self.swarm.behaviour_mut().kad.get_record(kad::RecordKey::new(&key));
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_record(kad::RecordKey::new(&key));
                 self.pending_gets.insert(id, (Instant::now(), reply));
             }
             Command::Publish { size, id, reply } => {
@@ -403,8 +452,14 @@ impl EventLoop {
                 "size {size} exceeds the largest gossip message, {MAX_GOSSIP_MESSAGE_BYTES} bytes"
             )));
         }
-        let header = GossipHeader { seq: self.next_seq, sent_ns: unix_ns(), id };
-        let payload = header.encode(size).map_err(|e| OpError::BadRequest(e.to_string()))?;
+        let header = GossipHeader {
+            seq: self.next_seq,
+            sent_ns: unix_ns(),
+            id,
+        };
+        let payload = header
+            .encode(size)
+            .map_err(|e| OpError::BadRequest(e.to_string()))?;
         let size = payload.len();
         let message_id = self
             .swarm
@@ -412,15 +467,21 @@ impl EventLoop {
             .gossipsub
             .publish(self.topic.clone(), payload)
             .map_err(|e| match e {
-                gossipsub::PublishError::NoPeersSubscribedToTopic | gossipsub::PublishError::AllQueuesFull(_) => {
-                    OpError::Unavailable(format!("cannot publish yet: {e}; wait until /health shows mesh_size > 0"))
-                }
+                gossipsub::PublishError::NoPeersSubscribedToTopic
+                | gossipsub::PublishError::AllQueuesFull(_) => OpError::Unavailable(format!(
+                    "cannot publish yet: {e}; wait until /health shows mesh_size > 0"
+                )),
                 other => OpError::BadRequest(format!("publish failed: {other}")),
             })?;
         self.next_seq += 1;
         self.published += 1;
         self.metrics.messages_sent.inc();
-        Ok(PublishResponse { message_id: message_id.to_string(), seq: header.seq, sent_ns: header.sent_ns, size })
+        Ok(PublishResponse {
+            message_id: message_id.to_string(),
+            seq: header.seq,
+            sent_ns: header.sent_ns,
+            size,
+        })
     }
 
     fn handle_swarm_event(&mut self, event: SwarmEvent<NodeBehaviourEvent>) {
@@ -430,14 +491,27 @@ impl EventLoop {
                 tracing::info!(%address, "listening");
                 self.listen_addrs.push(address);
             }
-            SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                established_in,
+                ..
+            } => {
                 self.dialing.remove(&peer_id);
                 let conns = self.connections.entry(peer_id).or_default();
                 conns.push((connection_id, endpoint.get_remote_address().clone()));
                 if conns.len() == 1 {
                     let connected_peers = self.connections.len();
                     self.metrics.peer_count.set(connected_peers as i64);
-                    self.log_event(NodeEventKind::Connected { peer: peer_id.to_string(), connected_peers });
+                    let established_in_us = endpoint
+                        .is_dialer()
+                        .then_some(established_in.as_micros() as u64);
+                    self.log_event(NodeEventKind::Connected {
+                        peer: peer_id.to_string(),
+                        connected_peers,
+                        established_in_us,
+                    });
                 }
                 if !self.bootstrapped && self.bootstrap.iter().any(|(p, _)| *p == peer_id) {
                     self.bootstrapped = true;
@@ -446,7 +520,12 @@ impl EventLoop {
                     }
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                connection_id,
+                num_established,
+                ..
+            } => {
                 if let Some(conns) = self.connections.get_mut(&peer_id) {
                     conns.retain(|(id, _)| *id != connection_id);
                 }
@@ -454,16 +533,21 @@ impl EventLoop {
                     self.connections.remove(&peer_id);
                     let connected_peers = self.connections.len();
                     self.metrics.peer_count.set(connected_peers as i64);
-                    self.log_event(NodeEventKind::Disconnected { peer: peer_id.to_string(), connected_peers });
+                    self.log_event(NodeEventKind::Disconnected {
+                        peer: peer_id.to_string(),
+                        connected_peers,
+                    });
                     self.top_up_connections();
                 }
             }
-            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
-                if let Some(peer) = peer_id {
-                    self.dialing.remove(&peer);
-                    if let Some((_, addr)) = self.bootstrap.iter().find(|(p, _)| *p == peer).cloned() {
-                        self.record_bootstrap_error(&addr, &error.to_string());
-                    }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                self.dialing.remove(&peer);
+                if let Some((_, addr)) = self.bootstrap.iter().find(|(p, _)| *p == peer).cloned() {
+                    self.record_bootstrap_error(&addr, &error.to_string());
                 }
             }
             SwarmEvent::Behaviour(event) => self.handle_behaviour_event(event),
@@ -489,7 +573,7 @@ impl EventLoop {
                 if let identify::Event::Received { peer_id, info, .. } = event {
                     // Kademlia learns addresses only from identify's listen list and bootstrap,
                     // never from observed addresses (those bypass network emulation).
-                    if info.protocols.iter().any(|p| *p == kad::PROTOCOL_NAME) {
+                    if info.protocols.contains(&kad::PROTOCOL_NAME) {
                         for addr in info.listen_addrs {
                             self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                         }
@@ -509,7 +593,9 @@ impl EventLoop {
             Ok(header) => {
                 let latency_ns = received_ns.saturating_sub(header.sent_ns);
                 self.metrics.messages_received.inc();
-                self.metrics.message_latency.observe(latency_ns as f64 / 1e9);
+                self.metrics
+                    .message_latency
+                    .observe(latency_ns as f64 / 1e9);
                 self.received.push(ReceivedMessage {
                     id: header.id,
                     publisher: message.source.map(|p| p.to_string()).unwrap_or_default(),
@@ -527,11 +613,16 @@ impl EventLoop {
         match event {
             kad::Event::RoutingUpdated { peer, .. } => {
                 let routing_table_size = self.routing_table_size();
-                self.log_event(NodeEventKind::RoutingUpdated { peer: peer.to_string(), routing_table_size });
+                self.log_event(NodeEventKind::RoutingUpdated {
+                    peer: peer.to_string(),
+                    routing_table_size,
+                });
                 self.top_up_connections();
             }
             kad::Event::InboundRequest { .. } => fault::inject_delay(),
-            kad::Event::OutboundQueryProgressed { id, result, .. } => self.on_query_progress(id, result),
+            kad::Event::OutboundQueryProgressed { id, result, .. } => {
+                self.on_query_progress(id, result)
+            }
             _ => {}
         }
     }
@@ -539,7 +630,9 @@ impl EventLoop {
     fn on_query_progress(&mut self, id: kad::QueryId, result: kad::QueryResult) {
         match result {
             kad::QueryResult::PutRecord(result) => {
-                let Some((started, reply)) = self.pending_puts.remove(&id) else { return };
+                let Some((started, reply)) = self.pending_puts.remove(&id) else {
+                    return;
+                };
                 fault::inject_delay();
                 let elapsed = started.elapsed();
                 let answer = match result {
@@ -551,10 +644,15 @@ impl EventLoop {
                         })
                     }
                     Err(e) => {
-                        self.metrics.observe_dht("put", "failed", elapsed.as_secs_f64());
+                        self.metrics
+                            .observe_dht("put", "failed", elapsed.as_secs_f64());
                         Err(match e {
-                            kad::PutRecordError::Timeout { .. } => OpError::Timeout(format!("dht put timed out: {e}")),
-                            _ => OpError::Unavailable(format!("dht put failed: {e}; are any peers connected?")),
+                            kad::PutRecordError::Timeout { .. } => {
+                                OpError::Timeout(format!("dht put timed out: {e}"))
+                            }
+                            _ => OpError::Unavailable(format!(
+                                "dht put failed: {e}; are any peers connected?"
+                            )),
                         })
                     }
                 };
@@ -562,7 +660,9 @@ impl EventLoop {
             }
             kad::QueryResult::GetRecord(result) => {
                 let found = matches!(result, Ok(kad::GetRecordOk::FoundRecord(_)));
-                let Some((started, reply)) = self.pending_gets.remove(&id) else { return };
+                let Some((started, reply)) = self.pending_gets.remove(&id) else {
+                    return;
+                };
                 fault::inject_delay();
                 let elapsed = started.elapsed();
                 let answer = match result {
@@ -576,12 +676,17 @@ impl EventLoop {
                             elapsed_us: elapsed.as_micros() as u64,
                         })
                     }
-                    Ok(kad::GetRecordOk::FinishedWithNoAdditionalRecord { .. }) | Err(kad::GetRecordError::NotFound { .. }) => {
-                        self.metrics.observe_dht("get", "not_found", elapsed.as_secs_f64());
-                        Err(OpError::NotFound("no record under this key in the DHT".into()))
+                    Ok(kad::GetRecordOk::FinishedWithNoAdditionalRecord { .. })
+                    | Err(kad::GetRecordError::NotFound { .. }) => {
+                        self.metrics
+                            .observe_dht("get", "not_found", elapsed.as_secs_f64());
+                        Err(OpError::NotFound(
+                            "no record under this key in the DHT".into(),
+                        ))
                     }
                     Err(e @ kad::GetRecordError::Timeout { .. }) => {
-                        self.metrics.observe_dht("get", "failed", elapsed.as_secs_f64());
+                        self.metrics
+                            .observe_dht("get", "failed", elapsed.as_secs_f64());
                         Err(OpError::Timeout(format!("dht get failed: {e}")))
                     }
                 };
@@ -597,7 +702,9 @@ impl EventLoop {
 
     /// Dials routing-table peers until `target_peers` are connected or being dialed.
     fn top_up_connections(&mut self) {
-        let mut budget = self.target_peers.saturating_sub(self.connections.len() + self.dialing.len());
+        let mut budget = self
+            .target_peers
+            .saturating_sub(self.connections.len() + self.dialing.len());
         if budget == 0 {
             return;
         }
@@ -606,7 +713,10 @@ impl EventLoop {
         for bucket in self.swarm.behaviour_mut().kad.kbuckets() {
             for entry in bucket.iter() {
                 let peer = *entry.node.key.preimage();
-                if peer != local && !self.connections.contains_key(&peer) && !self.dialing.contains(&peer) {
+                if peer != local
+                    && !self.connections.contains_key(&peer)
+                    && !self.dialing.contains(&peer)
+                {
                     candidates.push((peer, entry.node.value.clone().into_vec()));
                 }
             }
@@ -615,7 +725,10 @@ impl EventLoop {
             if budget == 0 {
                 break;
             }
-            let opts = DialOpts::peer_id(peer).addresses(addrs).condition(PeerCondition::DisconnectedAndNotDialing).build();
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
             if self.swarm.dial(opts).is_ok() {
                 self.dialing.insert(peer);
                 budget -= 1;
@@ -624,7 +737,12 @@ impl EventLoop {
     }
 
     fn track_mesh(&mut self) {
-        let mesh_size = self.swarm.behaviour().gossipsub.mesh_peers(&self.topic.hash()).count();
+        let mesh_size = self
+            .swarm
+            .behaviour()
+            .gossipsub
+            .mesh_peers(&self.topic.hash())
+            .count();
         if mesh_size != self.mesh_size {
             self.mesh_size = mesh_size;
             self.log_event(NodeEventKind::MeshChanged { mesh_size });
@@ -632,15 +750,26 @@ impl EventLoop {
     }
 
     fn routing_table_size(&mut self) -> usize {
-        self.swarm.behaviour_mut().kad.kbuckets().map(|b| b.num_entries()).sum()
+        self.swarm
+            .behaviour_mut()
+            .kad
+            .kbuckets()
+            .map(|b| b.num_entries())
+            .sum()
     }
 
     fn log_event(&mut self, kind: NodeEventKind) {
-        self.events.push(NodeEvent { ts_ns: unix_ns(), kind });
+        self.events.push(NodeEvent {
+            ts_ns: unix_ns(),
+            kind,
+        });
     }
 
     fn record_bootstrap_error(&mut self, addr: &Multiaddr, error: &str) {
-        let line = format!("bootstrap dial to {addr} failed: {}", error.replace('\n', " "));
+        let line = format!(
+            "bootstrap dial to {addr} failed: {}",
+            error.replace('\n', " ")
+        );
         tracing::error!("{line}");
         self.bootstrap_errors.push(line);
     }
@@ -648,7 +777,9 @@ impl EventLoop {
 
 /// `addr` without a trailing `/p2p/<peer-id>`.
 fn without_p2p(addr: &Multiaddr) -> Multiaddr {
-    addr.iter().filter(|p| !matches!(p, Protocol::P2p(_))).collect()
+    addr.iter()
+        .filter(|p| !matches!(p, Protocol::P2p(_)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -669,6 +800,9 @@ mod tests {
     fn strips_peer_id_from_bootstrap_address() {
         let peer = PeerId::random();
         let addr: Multiaddr = format!("/ip4/127.0.0.1/tcp/1/p2p/{peer}").parse().unwrap();
-        assert_eq!(without_p2p(&addr), "/ip4/127.0.0.1/tcp/1".parse::<Multiaddr>().unwrap());
+        assert_eq!(
+            without_p2p(&addr),
+            "/ip4/127.0.0.1/tcp/1".parse::<Multiaddr>().unwrap()
+        );
     }
 }

@@ -53,7 +53,8 @@ impl GossipHeader {
 
     /// Encodes the header and pads with zeros to `size` bytes (or to the header length if larger).
     pub fn encode(&self, size: usize) -> Result<Vec<u8>, PayloadError> {
-        let id_len = u16::try_from(self.id.len()).map_err(|_| PayloadError::IdTooLong(self.id.len()))?;
+        let id_len =
+            u16::try_from(self.id.len()).map_err(|_| PayloadError::IdTooLong(self.id.len()))?;
         let mut out = Vec::with_capacity(size.max(self.encoded_len()));
         out.push(FORMAT_VERSION);
         out.extend_from_slice(&self.seq.to_be_bytes());
@@ -72,13 +73,20 @@ impl GossipHeader {
         if payload[0] != FORMAT_VERSION {
             return Err(PayloadError::UnknownVersion(payload[0]));
         }
-        let u64_at = |at: usize| u64::from_be_bytes(payload[at..at + 8].try_into().expect("8 bytes"));
+        let u64_at =
+            |at: usize| u64::from_be_bytes(payload[at..at + 8].try_into().expect("8 bytes"));
         let id_len = u16::from_be_bytes([payload[17], payload[18]]) as usize;
         let id_bytes = payload
             .get(FIXED_HEADER_LEN..FIXED_HEADER_LEN + id_len)
             .ok_or(PayloadError::Truncated(payload.len()))?;
-        let id = std::str::from_utf8(id_bytes).map_err(|_| PayloadError::IdNotUtf8)?.to_owned();
-        Ok(Self { seq: u64_at(1), sent_ns: u64_at(9), id })
+        let id = std::str::from_utf8(id_bytes)
+            .map_err(|_| PayloadError::IdNotUtf8)?
+            .to_owned();
+        Ok(Self {
+            seq: u64_at(1),
+            sent_ns: u64_at(9),
+            id,
+        })
     }
 }
 
@@ -87,7 +95,11 @@ mod tests {
     use super::*;
 
     fn header() -> GossipHeader {
-        GossipHeader { seq: 7, sent_ns: 1_700_000_000_123_456_789, id: "msg-42".into() }
+        GossipHeader {
+            seq: 7,
+            sent_ns: 1_700_000_000_123_456_789,
+            id: "msg-42".into(),
+        }
     }
 
     #[test]
@@ -106,12 +118,21 @@ mod tests {
 
     #[test]
     fn rejects_short_and_foreign_payloads() {
-        assert_eq!(GossipHeader::decode(&[1, 2, 3]), Err(PayloadError::Truncated(3)));
+        assert_eq!(
+            GossipHeader::decode(&[1, 2, 3]),
+            Err(PayloadError::Truncated(3))
+        );
         let mut bytes = header().encode(64).unwrap();
         bytes[0] = 9;
-        assert_eq!(GossipHeader::decode(&bytes), Err(PayloadError::UnknownVersion(9)));
+        assert_eq!(
+            GossipHeader::decode(&bytes),
+            Err(PayloadError::UnknownVersion(9))
+        );
         let mut bytes = header().encode(0).unwrap();
         bytes.truncate(bytes.len() - 1);
-        assert!(matches!(GossipHeader::decode(&bytes), Err(PayloadError::Truncated(_))));
+        assert!(matches!(
+            GossipHeader::decode(&bytes),
+            Err(PayloadError::Truncated(_))
+        ));
     }
 }

@@ -10,7 +10,9 @@ fn main() -> ExitCode {
     let config = NodeConfig::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
         .init();
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,

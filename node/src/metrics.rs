@@ -51,8 +51,16 @@ impl NodeMetrics {
         };
         // The design named this `p2p_peer_count`; Prometheus reserves the `_count` suffix for
         // histograms and summaries (promtool rejects it), so the gauge is `p2p_connected_peers`.
-        registry.register("p2p_connected_peers", "Connected peers", metrics.peer_count.clone());
-        registry.register("p2p_messages_sent", "Gossip messages published by this node", metrics.messages_sent.clone());
+        registry.register(
+            "p2p_connected_peers",
+            "Connected peers",
+            metrics.peer_count.clone(),
+        );
+        registry.register(
+            "p2p_messages_sent",
+            "Gossip messages published by this node",
+            metrics.messages_sent.clone(),
+        );
         registry.register(
             "p2p_messages_received",
             "Gossip messages received by this node",
@@ -73,7 +81,9 @@ impl NodeMetrics {
 
     /// Records the duration of one DHT operation.
     pub fn observe_dht(&self, op: &'static str, outcome: &'static str, seconds: f64) {
-        self.dht_operation.get_or_create(&DhtOpLabels { op, outcome }).observe(seconds);
+        self.dht_operation
+            .get_or_create(&DhtOpLabels { op, outcome })
+            .observe(seconds);
     }
 }
 
@@ -148,8 +158,14 @@ mod tests {
         let mut om = String::new();
         prometheus_client::encoding::text::encode(&mut om, &registry).unwrap();
         let prom = openmetrics_to_prometheus(&om);
-        assert!(prom.contains("# TYPE p2p_messages_sent_total counter\np2p_messages_sent_total 1\n"), "{prom}");
-        assert!(prom.contains("p2p_dht_operation_seconds_count{op=\"get\",outcome=\"ok\"} 1"), "{prom}");
+        assert!(
+            prom.contains("# TYPE p2p_messages_sent_total counter\np2p_messages_sent_total 1\n"),
+            "{prom}"
+        );
+        assert!(
+            prom.contains("p2p_dht_operation_seconds_count{op=\"get\",outcome=\"ok\"} 1"),
+            "{prom}"
+        );
         assert!(!prom.contains("# EOF"));
     }
 }

@@ -61,17 +61,25 @@ pub fn keypair(seed: Option<u64>) -> identity::Keypair {
         Some(seed) => {
             let mut bytes = [0u8; 32];
             bytes[..8].copy_from_slice(&seed.to_le_bytes());
-            identity::Keypair::ed25519_from_bytes(bytes).expect("32 bytes is a valid ed25519 secret")
+            identity::Keypair::ed25519_from_bytes(bytes)
+                .expect("32 bytes is a valid ed25519 secret")
         }
         None => identity::Keypair::generate_ed25519(),
     }
 }
 
 /// Builds the swarm and registers libp2p's metrics (bandwidth included) in `registry`.
-pub fn build_swarm(options: &SwarmOptions, registry: &mut Registry) -> Result<Swarm<NodeBehaviour>, BuildError> {
+pub fn build_swarm(
+    options: &SwarmOptions,
+    registry: &mut Registry,
+) -> Result<Swarm<NodeBehaviour>, BuildError> {
     let swarm = SwarmBuilder::with_existing_identity(keypair(options.key_seed))
         .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .map_err(|e| BuildError::Transport(e.to_string()))?
         .with_quic()
         .with_bandwidth_metrics(registry)
@@ -108,7 +116,10 @@ fn behaviour(
         .max_transmit_size(MAX_GOSSIP_MESSAGE_BYTES + 1024)
         .validation_mode(gossipsub::ValidationMode::Strict)
         .build()?;
-    let gossipsub = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossipsub_config)?;
+    let gossipsub = gossipsub::Behaviour::new(
+        gossipsub::MessageAuthenticity::Signed(key.clone()),
+        gossipsub_config,
+    )?;
 
     let identify = identify::Behaviour::new(
         identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())

@@ -61,15 +61,25 @@ pub async fn run_client(
     let mut stream = control
         .open_stream(peer, PROTOCOL)
         .await
-        .map_err(|e| PerfError::Open { peer, reason: e.to_string() })?;
+        .map_err(|e| PerfError::Open {
+            peer,
+            reason: e.to_string(),
+        })?;
     stream.write_all(&download_bytes.to_be_bytes()).await?;
     write_zeros(&mut stream, upload_bytes).await?;
     stream.close().await?;
     let downloaded = count_to_eof(&mut stream).await?;
     if downloaded != download_bytes {
-        return Err(PerfError::ShortDownload { expected: download_bytes, got: downloaded });
+        return Err(PerfError::ShortDownload {
+            expected: download_bytes,
+            got: downloaded,
+        });
     }
-    Ok(PerfRun { uploaded: upload_bytes, downloaded, elapsed: started.elapsed() })
+    Ok(PerfRun {
+        uploaded: upload_bytes,
+        downloaded,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// Serves inbound perf streams until the control is dropped. Each stream runs in its own task.
@@ -96,7 +106,10 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) -> std::
     stream.close().await
 }
 
-async fn write_zeros<W: AsyncWrite + Unpin>(writer: &mut W, mut remaining: u64) -> std::io::Result<()> {
+async fn write_zeros<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    mut remaining: u64,
+) -> std::io::Result<()> {
     let chunk = [0u8; CHUNK];
     while remaining > 0 {
         let n = remaining.min(CHUNK as u64) as usize;

@@ -1,1 +1,25 @@
-//! placeholder
+//! perf-runner: everything that launches, measures and reports, as a library.
+//!
+//! Data flows one way: a [`scenario`] configures a [`cluster`] of node processes; [`workload`]
+//! and [`measure`] turn it into per-repetition values; [`run`] schedules repetitions and keeps
+//! the [`summary`]; [`stats`] summarises; [`report`] renders. This crate parses no command line:
+//! `xtask` does that and calls [`run::run`].
+
+pub mod clock;
+pub mod cluster;
+pub mod env;
+pub mod error;
+pub mod measure;
+pub mod metrics;
+pub mod node_api;
+pub mod output;
+pub mod perf;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod stats;
+pub mod summary;
+pub mod workload;
+
+pub use error::Error;

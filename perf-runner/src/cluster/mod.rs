@@ -1,0 +1,244 @@
+//! Spawn, supervise and stop a cluster of node processes.
+//!
+//! The cluster knows nodes only through the node contract: a binary, its flags, its ready
+//! line and its control API. It never picks ports. Nodes are spawned in index order, each as
+//! soon as the nodes it bootstraps from are ready, `stagger_ms` apart.
+
+pub mod process;
+pub mod topology;
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use futures::{StreamExt, stream::FuturesUnordered};
+
+use crate::{
+    clock::unix_ns,
+    node_api::NodeApi,
+    scenario::{Topology, Transport},
+};
+use process::{LOG_TAIL_LINES, NodeProcess, SpawnError, log_tail, spawn_node};
+
+/// How long a node may take to print its ready line.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a control call may take before the node counts as hung.
+pub const API_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a node gets to exit after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// What to launch.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// Binary speaking the node contract.
+    pub node_bin: PathBuf,
+    /// Number of nodes.
+    pub nodes: usize,
+    /// Who bootstraps from whom.
+    pub topology: Topology,
+    /// Seed for topology and node identities.
+    pub seed: u64,
+    /// Transport flag passed to every node.
+    pub transport: Transport,
+    /// `--target-peers` passed to every node.
+    pub target_peers: usize,
+    /// Pause between spawns.
+    pub stagger: Duration,
+    /// Directory for `node<i>.log`.
+    pub log_dir: PathBuf,
+}
+
+/// Why a cluster failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A node did not start.
+    #[error(transparent)]
+    Spawn(#[from] SpawnError),
+    /// A node exited while it should have been running.
+    #[error("node {index} exited unexpectedly ({status}); last lines of {log}:\n{tail}")]
+    Crashed {
+        /// Node index.
+        index: usize,
+        /// Exit status.
+        status: String,
+        /// Its log.
+        log: String,
+        /// End of its log.
+        tail: String,
+    },
+    /// The log directory could not be created.
+    #[error("cannot create log directory {path}: {source}")]
+    LogDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// One running node.
+pub struct ClusterNode {
+    /// The process.
+    pub process: NodeProcess,
+    /// Its control API.
+    pub api: NodeApi,
+}
+
+impl ClusterNode {
+    /// The node's peer id.
+    pub fn peer_id(&self) -> &str {
+        &self.process.ready.peer_id
+    }
+    /// The node's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.child.id().unwrap_or(0)
+    }
+}
+
+/// A running cluster. Dropping it kills every node.
+pub struct Cluster {
+    /// Nodes in index order.
+    pub nodes: Vec<ClusterNode>,
+    /// When the first node was spawned, unix ns: time zero of formation.
+    pub t0_ns: u64,
+}
+
+impl Cluster {
+    /// Spawns every node and waits for all ready lines.
+    pub async fn start(config: &ClusterConfig) -> Result<Cluster, ClusterError> {
+        std::fs::create_dir_all(&config.log_dir).map_err(|source| ClusterError::LogDir {
+            path: config.log_dir.clone(),
+            source,
+        })?;
+        let targets = topology::bootstrap_targets(config.topology, config.nodes, config.seed);
+        let mut ready: Vec<Option<NodeProcess>> = (0..config.nodes).map(|_| None).collect();
+        let mut pending = FuturesUnordered::new();
+        let t0_ns = unix_ns();
+        for (index, node_targets) in targets.iter().enumerate() {
+            while node_targets.iter().any(|&t| ready[t].is_none()) {
+                let node: NodeProcess = pending
+                    .next()
+                    .await
+                    .expect("a bootstrap target is still starting")?;
+                let index = node.index;
+                ready[index] = Some(node);
+            }
+            if index > 0 && !config.stagger.is_zero() {
+                tokio::time::sleep(config.stagger).await;
+            }
+            let mut args = vec![
+                "--transport".to_owned(),
+                config.transport.as_str().to_owned(),
+                "--target-peers".to_owned(),
+                config.target_peers.to_string(),
+                "--key-seed".to_owned(),
+                (config
+                    .seed
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(index as u64))
+                .to_string(),
+            ];
+            for &t in node_targets {
+                let target = ready[t].as_ref().expect("target is ready");
+                let addr = target
+                    .ready
+                    .listen_addrs
+                    .first()
+                    .cloned()
+                    .unwrap_or_default();
+                args.extend([
+                    "--bootstrap".to_owned(),
+                    format!("{addr}/p2p/{}", target.ready.peer_id),
+                ]);
+            }
+            let log = config.log_dir.join(format!("node{index}.log"));
+            pending.push(spawn_node(
+                index,
+                &config.node_bin,
+                &args,
+                &log,
+                READY_TIMEOUT,
+            )?);
+        }
+        while let Some(node) = pending.next().await {
+            let node = node?;
+            let index = node.index;
+            ready[index] = Some(node);
+        }
+        let nodes = ready
+            .into_iter()
+            .map(|p| {
+                let process = p.expect("every node is ready");
+                let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
+                ClusterNode { process, api }
+            })
+            .collect();
+        Ok(Cluster { nodes, t0_ns })
+    }
+
+    /// Fails if any node has exited.
+    pub fn check_alive(&mut self) -> Result<(), ClusterError> {
+        for node in &mut self.nodes {
+            if let Ok(Some(status)) = node.process.child.try_wait() {
+                return Err(crashed(&node.process, status.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// SIGTERM to every node, then wait; returns one line per node that exited badly.
+    pub async fn stop(mut self) -> Vec<String> {
+        for node in &self.nodes {
+            if let Some(pid) = node.process.child.id() {
+                // SAFETY: kill(2) on a child we spawned and have not reaped.
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            }
+        }
+        let mut problems = Vec::new();
+        for node in &mut self.nodes {
+            match tokio::time::timeout(STOP_GRACE, node.process.child.wait()).await {
+                Ok(Ok(status)) if status.success() => {}
+                Ok(Ok(status)) => problems.push(format!(
+                    "node {} exited with {status} on SIGTERM",
+                    node.process.index
+                )),
+                Ok(Err(e)) => problems.push(format!("node {}: {e}", node.process.index)),
+                Err(_) => {
+                    let _ = node.process.child.kill().await;
+                    problems.push(format!(
+                        "node {} ignored SIGTERM for {STOP_GRACE:?} and was killed",
+                        node.process.index
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn crashed(process: &NodeProcess, status: String) -> ClusterError {
+    ClusterError::Crashed {
+        index: process.index,
+        status,
+        log: process.log_path.display().to_string(),
+        tail: log_tail(&process.log_path, LOG_TAIL_LINES),
+    }
+}
+
+/// Checks before launching anything that `bin` exists and is executable.
+pub fn check_node_bin(bin: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(bin)
+        .map_err(|e| format!("node binary {} cannot be used: {e}", bin.display()))?;
+    if !meta.is_file() {
+        return Err(format!("node binary {} is not a file", bin.display()));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!(
+            "node binary {} is not executable (chmod +x it)",
+            bin.display()
+        ));
+    }
+    Ok(())
+}

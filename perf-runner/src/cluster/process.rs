@@ -1,0 +1,221 @@
+//! Spawning one node process under the node contract, so that it can never outlive the runner.
+//!
+//! Three guarantees, all set up between fork and exec:
+//! - `PR_SET_PDEATHSIG(SIGKILL)`: the kernel kills the node when the thread that forked it
+//!   dies. The runner forks only from its main thread (a current-thread runtime), so that
+//!   thread's death is the process's death, SIGKILL included.
+//! - A check that the parent is still the runner, closing the race where the runner died
+//!   between fork and prctl.
+//! - A process group of its own, so a terminal's Ctrl-C reaches only the runner, which then
+//!   stops the nodes itself after saving what it measured.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+/// What a node printed in its ready line.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Ready {
+    /// The node's peer id.
+    pub peer_id: String,
+    /// Where it listens.
+    pub listen_addrs: Vec<String>,
+    /// Base URL of its control API.
+    pub control: String,
+}
+
+/// Why a node did not come up.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The binary could not be executed.
+    #[error("cannot start node {index} ({bin}): {source}")]
+    Exec {
+        /// Node index.
+        index: usize,
+        /// The binary.
+        bin: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The node exited or stayed silent instead of printing its ready line.
+    #[error("node {index} {what}; last lines of {log}:\n{tail}")]
+    NotReady {
+        /// Node index.
+        index: usize,
+        /// "exited with status 1 before its ready line", "printed no ready line within 30s", …
+        what: String,
+        /// Its log file.
+        log: String,
+        /// The end of its stderr.
+        tail: String,
+    },
+}
+
+/// A node process that has printed its ready line.
+pub struct NodeProcess {
+    /// Position in the cluster.
+    pub index: usize,
+    /// The child; killed on drop.
+    pub child: Child,
+    /// Its ready line.
+    pub ready: Ready,
+    /// Where its stderr goes.
+    pub log_path: PathBuf,
+    /// When the runner read the ready line, unix ns.
+    pub ready_ns: u64,
+}
+
+/// Lines of a log shown when a node fails.
+pub const LOG_TAIL_LINES: usize = 20;
+
+/// The last `lines` lines of a file, or a note that it cannot be read.
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let all: Vec<&str> = text.lines().collect();
+            let tail = all[all.len().saturating_sub(lines)..].join("\n");
+            if tail.is_empty() {
+                "(empty)".into()
+            } else {
+                tail
+            }
+        }
+        Err(e) => format!("(cannot read: {e})"),
+    }
+}
+
+/// Starts `bin args…` as node `index` with stderr to `log_path`, forking now; the returned
+/// future waits for the ready line. Forking eagerly lets the cluster stagger spawns precisely.
+pub fn spawn_node(
+    index: usize,
+    bin: &Path,
+    args: &[String],
+    log_path: &Path,
+    ready_timeout: Duration,
+) -> Result<impl Future<Output = Result<NodeProcess, SpawnError>> + use<>, SpawnError> {
+    let exec_error = |source| SpawnError::Exec {
+        index,
+        bin: bin.into(),
+        source,
+    };
+    let log = std::fs::File::create(log_path).map_err(exec_error)?;
+    let mut command = Command::new(bin);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
+    arm_parent_death(&mut command);
+    let child = command.spawn().map_err(exec_error)?;
+    Ok(wait_ready(
+        index,
+        child,
+        log_path.to_path_buf(),
+        ready_timeout,
+    ))
+}
+
+async fn wait_ready(
+    index: usize,
+    mut child: Child,
+    log_path: PathBuf,
+    ready_timeout: Duration,
+) -> Result<NodeProcess, SpawnError> {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let not_ready = |what: String| SpawnError::NotReady {
+        index,
+        what,
+        log: log_path.display().to_string(),
+        tail: log_tail(&log_path, LOG_TAIL_LINES),
+    };
+    let first = match tokio::time::timeout(ready_timeout, lines.next_line()).await {
+        Err(_) => {
+            let _ = child.start_kill();
+            return Err(not_ready(format!(
+                "printed no ready line within {ready_timeout:?}"
+            )));
+        }
+        Ok(Ok(Some(line))) => line,
+        Ok(_) => {
+            let status = child
+                .wait()
+                .await
+                .map(|s| s.to_string())
+                .unwrap_or_else(|e| e.to_string());
+            return Err(not_ready(format!(
+                "exited ({status}) before printing its ready line"
+            )));
+        }
+    };
+    let ready: Ready = match serde_json::from_str::<serde_json::Value>(&first) {
+        Ok(v) if v["event"] == "ready" => serde_json::from_value(v).map_err(|e| {
+            not_ready(format!(
+                "printed a ready line missing a field ({e}): {first}"
+            ))
+        })?,
+        _ => {
+            let _ = child.start_kill();
+            return Err(not_ready(format!(
+                "printed {first:?} where the ready line was expected"
+            )));
+        }
+    };
+    // Keep draining stdout so a chatty node never blocks on a full pipe; the contract says
+    // stdout carries nothing after the ready line, so anything there is logged as a bug.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            tracing::warn!(node = index, "unexpected stdout after ready line: {line}");
+        }
+    });
+    Ok(NodeProcess {
+        index,
+        child,
+        ready,
+        log_path,
+        ready_ns: crate::clock::unix_ns(),
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn arm_parent_death(command: &mut Command) {
+    // SAFETY: getpid is async-signal-safe; the closure below only calls async-signal-safe
+    // functions (prctl, getppid, setpgid, raise), as pre_exec requires.
+    let runner_pid = unsafe { libc::getpid() };
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != runner_pid {
+                // The runner died before prctl took effect.
+                libc::raise(libc::SIGKILL);
+            }
+            if libc::setpgid(0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn arm_parent_death(command: &mut Command) {
+    // No parent-death signal outside Linux: kill_on_drop covers orderly exits only.
+    command.process_group(0);
+}

@@ -1,0 +1,37 @@
+//! The crate-level error and its exit-code classification.
+
+use std::path::PathBuf;
+
+use crate::{measure::build::BuildError, scenario::ScenarioError};
+
+/// Anything that stops perf-runner before or outside a measured repetition.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A scenario file or override is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The node binary cannot be used.
+    #[error("{0}")]
+    NodeBin(String),
+    /// Building the node failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Output could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Exit code per DESIGN.md: 2 usage or configuration error, 3 the run itself failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Scenario(_) => 2,
+            Error::NodeBin(_) | Error::Build(_) | Error::Io { .. } => 3,
+        }
+    }
+}

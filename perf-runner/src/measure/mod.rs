@@ -1,0 +1,4 @@
+//! Measurements taken from outside the nodes: /proc resources, the binary, the build.
+
+pub mod build;
+pub mod resources;

@@ -1,0 +1,88 @@
+//! Memory and CPU of node processes, read from /proc.
+//!
+//! Resolution: RSS is exact to the KiB at the instant read; CPU time comes in clock ticks
+//! (usually 10 ms), so a CPU share over a window of `w` seconds resolves to 1 / (100 w) of a core.
+
+use std::path::Path;
+
+/// Memory of one process, KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// Resident set size now (VmRSS).
+    pub rss_kib: u64,
+    /// High-water resident set size (VmHWM).
+    pub hwm_kib: u64,
+}
+
+/// Reads VmRSS and VmHWM of `pid`; `None` when the process is gone.
+pub fn memory(pid: u32) -> Option<Memory> {
+    let status =
+        std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("status")).ok()?;
+    parse_memory(&status)
+}
+
+fn parse_memory(status: &str) -> Option<Memory> {
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+    };
+    Some(Memory {
+        rss_kib: field("VmRSS:")?,
+        hwm_kib: field("VmHWM:")?,
+    })
+}
+
+/// User + system CPU time of `pid` in seconds; `None` when the process is gone.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat =
+        std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")).ok()?;
+    let ticks = parse_cpu_ticks(&stat)?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    Some(ticks as f64 / per_second.max(1) as f64)
+}
+
+/// utime + stime (fields 14 and 15 of /proc/<pid>/stat). The command name in field 2 may
+/// contain spaces and parentheses, so fields are counted after the last ')'.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // After the name, field 3 (state) is index 0, so field 14 is index 11.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_status_memory_fields() {
+        let status = "Name:\tswarm-node\nVmHWM:\t   9000 kB\nVmRSS:\t   8192 kB\n";
+        assert_eq!(
+            parse_memory(status),
+            Some(Memory {
+                rss_kib: 8192,
+                hwm_kib: 9000
+            })
+        );
+        assert_eq!(parse_memory("Name: x\n"), None);
+    }
+
+    #[test]
+    fn parses_cpu_ticks_after_a_name_with_spaces() {
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 37 5 0 0 20 0 3 0 100 1000 200";
+        assert_eq!(parse_cpu_ticks(stat), Some(42));
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let me = std::process::id();
+        let mem = memory(me).unwrap();
+        assert!(mem.rss_kib > 0 && mem.hwm_kib >= mem.rss_kib);
+        assert!(cpu_seconds(me).is_some());
+    }
+}

@@ -1,0 +1,373 @@
+//! Metric definitions: every number in a report has one (DESIGN.md "Metrics").
+//!
+//! A metric is a name, a unit, a direction, a kind and a one-sentence definition. Workloads
+//! produce values keyed by these names; reports look the definitions up here. Adding a metric
+//! means adding a line to [`ALL`]; a test checks names are unique and documented.
+
+use serde::{Deserialize, Serialize};
+
+/// Which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Smaller values are better (latencies, memory).
+    LowerIsBetter,
+    /// Larger values are better (ratios, throughput).
+    HigherIsBetter,
+}
+
+/// How a metric behaves, which decides how it is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A duration or rate measured on a noisy machine: compared with rank tests.
+    Timing,
+    /// A share in [0, 1].
+    Ratio,
+    /// Memory, CPU, bytes on the wire: noisy but not a time.
+    Resource,
+    /// The same for the same build: compared by plain threshold.
+    Deterministic,
+    /// Informational reference (e.g. raw loopback TCP), never gated.
+    Reference,
+}
+
+/// One metric's definition.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MetricDef {
+    /// Stable name, unit in the name.
+    pub name: &'static str,
+    /// Unit as printed.
+    pub unit: &'static str,
+    /// Better direction.
+    pub direction: Direction,
+    /// Comparison kind.
+    pub kind: Kind,
+    /// Whether a regression of this metric fails the gate (issue: statistics).
+    pub gated: bool,
+    /// What exactly is measured.
+    pub definition: &'static str,
+}
+
+use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower};
+
+const fn m(
+    name: &'static str,
+    unit: &'static str,
+    direction: Direction,
+    kind: Kind,
+    gated: bool,
+    definition: &'static str,
+) -> MetricDef {
+    MetricDef {
+        name,
+        unit,
+        direction,
+        kind,
+        gated,
+        definition,
+    }
+}
+
+/// Every metric swarmbench reports.
+pub const ALL: &[MetricDef] = &[
+    m(
+        "formation_time_ms",
+        "ms",
+        Lower,
+        Kind::Timing,
+        true,
+        "First node spawned until every node has at least the target number of peers connected and a gossip mesh of at least min(target, 5) peers; from node event timestamps",
+    ),
+    m(
+        "discovery_ratio",
+        "ratio",
+        Higher,
+        Kind::Ratio,
+        true,
+        "Mean over nodes of (peers in the node's Kademlia routing table) / (n - 1), at the end of formation",
+    ),
+    m(
+        "avg_peers",
+        "peers",
+        Higher,
+        Kind::Ratio,
+        false,
+        "Mean connected peers per node at the end of formation",
+    ),
+    m(
+        "convergence_time_ms",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "First node spawned until the last routing-table change of any node, observed through the end of the idle window",
+    ),
+    m(
+        "connect_time_ms_p50",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "Median over outbound connections during formation of dial start to connection established (transport handshake included), as timed by libp2p",
+    ),
+    m(
+        "connect_time_ms_p95",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "95th percentile of the same dial-to-established times",
+    ),
+    m(
+        "dht_put_ms_p50",
+        "ms",
+        Lower,
+        Kind::Timing,
+        true,
+        "Median over puts of the node-reported time from put start until one remote peer stored the record (quorum one)",
+    ),
+    m(
+        "dht_put_ms_p95",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "95th percentile of DHT put times",
+    ),
+    m(
+        "dht_put_ms_p99",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "99th percentile of DHT put times",
+    ),
+    m(
+        "dht_get_ms_p50",
+        "ms",
+        Lower,
+        Kind::Timing,
+        true,
+        "Median over gets (each from a node other than the putter) of the node-reported time from lookup start to the first record found; a record replicated to the getter is a local hit",
+    ),
+    m(
+        "dht_get_ms_p95",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "95th percentile of DHT get times",
+    ),
+    m(
+        "dht_get_ms_p99",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "99th percentile of DHT get times",
+    ),
+    m(
+        "dht_get_success_ratio",
+        "ratio",
+        Higher,
+        Kind::Ratio,
+        true,
+        "Gets that returned the value that was put, over all gets",
+    ),
+    m(
+        "dht_get_local_ratio",
+        "ratio",
+        Higher,
+        Kind::Reference,
+        false,
+        "Gets answered from the getter's own store (replicated there by the put), over successful gets; says how much of dht_get_ms is a network lookup",
+    ),
+    m(
+        "gossip_latency_ms_p50",
+        "ms",
+        Lower,
+        Kind::Timing,
+        true,
+        "Median over (message, receiver) pairs of receive time minus the publisher's send time carried in the payload (same machine clock)",
+    ),
+    m(
+        "gossip_latency_ms_p95",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "95th percentile of gossip publish-to-receive latencies",
+    ),
+    m(
+        "gossip_latency_ms_p99",
+        "ms",
+        Lower,
+        Kind::Timing,
+        false,
+        "99th percentile of gossip publish-to-receive latencies",
+    ),
+    m(
+        "gossip_delivery_ratio",
+        "ratio",
+        Higher,
+        Kind::Ratio,
+        true,
+        "Distinct (message, receiver) pairs received over messages x (n - 1)",
+    ),
+    m(
+        "gossip_duplicate_ratio",
+        "ratio",
+        Lower,
+        Kind::Ratio,
+        true,
+        "Deliveries beyond the first of a (message, receiver) pair, over all deliveries",
+    ),
+    m(
+        "throughput_mbit_s",
+        "Mbit/s",
+        Higher,
+        Kind::Timing,
+        true,
+        "Upload bytes x 8 / elapsed over the libp2p perf protocol between connected pairs, mean over pairs",
+    ),
+    m(
+        "tcp_loopback_mbit_s",
+        "Mbit/s",
+        Higher,
+        Kind::Reference,
+        false,
+        "Raw single-stream TCP over loopback in the same repetition, same byte count: the machine's ceiling",
+    ),
+    m(
+        "throughput_share_of_tcp",
+        "ratio",
+        Higher,
+        Kind::Ratio,
+        false,
+        "throughput_mbit_s / tcp_loopback_mbit_s of the same repetition: comparable across machines",
+    ),
+    m(
+        "rss_idle_mb_mean",
+        "MiB",
+        Lower,
+        Kind::Resource,
+        true,
+        "Mean over nodes of resident set size (VmRSS, /proc) at the end of the idle window",
+    ),
+    m(
+        "rss_idle_mb_max",
+        "MiB",
+        Lower,
+        Kind::Resource,
+        false,
+        "Largest node resident set size at the end of the idle window",
+    ),
+    m(
+        "rss_peak_mb",
+        "MiB",
+        Lower,
+        Kind::Resource,
+        false,
+        "Largest node high-water resident set size (VmHWM, /proc) at the end of the repetition",
+    ),
+    m(
+        "cpu_idle_pct",
+        "% of a core",
+        Lower,
+        Kind::Resource,
+        false,
+        "Mean over nodes of CPU time (user + system, /proc) during the idle window over its length",
+    ),
+    m(
+        "cpu_load_pct",
+        "% of a core",
+        Lower,
+        Kind::Resource,
+        false,
+        "Mean over nodes of CPU time during the DHT and gossip phases over their length",
+    ),
+    m(
+        "bandwidth_sent_bytes_per_node",
+        "bytes",
+        Lower,
+        Kind::Resource,
+        false,
+        "Mean over nodes of bytes sent (libp2p bandwidth counters) from start through the gossip phase; the throughput phase is excluded so protocol chattiness stays visible",
+    ),
+    m(
+        "bandwidth_received_bytes_per_node",
+        "bytes",
+        Lower,
+        Kind::Resource,
+        false,
+        "Mean over nodes of bytes received over the same span",
+    ),
+    m(
+        "binary_size_bytes",
+        "bytes",
+        Lower,
+        Kind::Deterministic,
+        true,
+        "Size of the node binary file as run (stripped release build for swarm-node)",
+    ),
+    m(
+        "build_time_s",
+        "s",
+        Lower,
+        Kind::Reference,
+        false,
+        "Wall time of the release build of the node after touching its main.rs (incremental); only with --measure-build",
+    ),
+];
+
+/// Looks a metric up by name.
+pub fn definition(name: &str) -> Option<&'static MetricDef> {
+    ALL.iter().find(|m| m.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_documented_and_carry_units() {
+        let mut names = std::collections::HashSet::new();
+        for def in ALL {
+            assert!(names.insert(def.name), "duplicate {}", def.name);
+            assert!(
+                !def.unit.is_empty() && def.definition.len() > 20,
+                "{} needs a unit and a definition",
+                def.name
+            );
+            assert!(
+                def.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            );
+        }
+    }
+
+    #[test]
+    fn every_design_metric_is_defined() {
+        for name in [
+            "formation_time_ms",
+            "discovery_ratio",
+            "avg_peers",
+            "convergence_time_ms",
+            "dht_get_success_ratio",
+            "gossip_delivery_ratio",
+            "gossip_duplicate_ratio",
+            "throughput_mbit_s",
+            "rss_idle_mb_mean",
+            "rss_peak_mb",
+            "cpu_idle_pct",
+            "cpu_load_pct",
+            "binary_size_bytes",
+            "build_time_s",
+            "connect_time_ms_p50",
+        ] {
+            assert!(definition(name).is_some(), "{name}");
+        }
+    }
+}

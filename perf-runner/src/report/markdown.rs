@@ -1,0 +1,73 @@
+//! `report.md`: the human-readable report of one run.
+
+use crate::{report::format_value, summary::RunSummary};
+
+/// Renders the report.
+pub fn render(summary: &RunSummary) -> String {
+    let s = &summary.scenario;
+    let mut out = format!("# swarmbench: {}\n\n", s.name);
+    out.push_str(&format!(
+        "{} nodes, topology {}, transport {}, {} of {} measured repetitions (each a fresh cluster) after {} warm-up.{}\n\n",
+        s.nodes,
+        s.topology,
+        s.transport,
+        summary.repetitions_done,
+        s.repetitions,
+        s.warmup,
+        if summary.complete { "" } else { " **Incomplete run: interrupted or failed; the numbers cover the repetitions that finished.**" }
+    ));
+    out.push_str(&format!(
+        "Machine: {} ({} cores), {}, kernel {}, {}; network: {}. Revision {}{}. Node binary: `{}`.\n\n",
+        summary.environment.cpu_model,
+        summary.environment.cores,
+        summary.environment.os,
+        summary.environment.kernel,
+        summary.environment.rustc,
+        summary.environment.network_backend,
+        &summary.revision.commit[..summary.revision.commit.len().min(12)],
+        if summary.revision.dirty { " (with uncommitted changes)" } else { "" },
+        summary.node_bin
+    ));
+    out.push_str(
+        "| metric | median | min | max | noise | n | unit |\n|---|---:|---:|---:|---:|---:|---|\n",
+    );
+    for m in &summary.metrics {
+        let Some(st) = &m.summary else { continue };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+            m.name,
+            format_value(st.median, &m.unit),
+            format_value(st.min, &m.unit),
+            format_value(st.max, &m.unit),
+            if st.n > 1 {
+                format!("±{:.1}%", st.rel_mad * 100.0)
+            } else {
+                "-".into()
+            },
+            st.n,
+            m.unit
+        ));
+    }
+    out.push_str("\nnoise: median absolute deviation over repetitions, relative to the median.\n");
+    if !summary.failures.is_empty() {
+        out.push_str("\n## Failures\n\n");
+        for f in &summary.failures {
+            out.push_str(&format!(
+                "- repetition {}{}:\n\n```text\n{}\n```\n",
+                f.repetition,
+                if f.warmup { " (warm-up)" } else { "" },
+                f.message
+            ));
+        }
+    }
+    out.push_str("\n## What the numbers mean\n\n");
+    for n in &summary.notes {
+        out.push_str(&format!("- {n}\n"));
+    }
+    out.push_str("\n<details><summary>Metric definitions</summary>\n\n");
+    for m in &summary.metrics {
+        out.push_str(&format!("- `{}` ({}): {}\n", m.name, m.unit, m.definition));
+    }
+    out.push_str("\n</details>\n");
+    out
+}

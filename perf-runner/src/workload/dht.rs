@@ -1,0 +1,122 @@
+//! DHT workload: puts round-robin over nodes, then gets of those keys from other nodes.
+//!
+//! Latencies are the node-reported `elapsed_us` (lookup start to first record), so HTTP
+//! overhead is excluded. With Kademlia's replication factor of 20, in networks of up to ~20
+//! nodes every record is replicated to every node and gets are local hits;
+//! `dht_get_local_ratio` reports how many, so the number is never mistaken for a network lookup.
+
+use futures::{StreamExt, stream};
+use serde_json::json;
+
+use super::{Values, WorkloadError, insert_quantiles};
+use crate::{cluster::Cluster, scenario::DhtPhase};
+
+/// Runs the phase. `tag` makes keys unique per repetition.
+pub async fn run(
+    cluster: &Cluster,
+    phase: &DhtPhase,
+    tag: &str,
+    raw: &mut Vec<serde_json::Value>,
+) -> Result<Values, WorkloadError> {
+    let n = cluster.nodes.len();
+    let value = "v".repeat(phase.value_size);
+    let puts: Vec<(usize, u64)> = stream::iter(0..phase.puts)
+        .map(|i| {
+            let node = &cluster.nodes[i % n];
+            let key = format!("{tag}-k{i}");
+            let value = &value;
+            async move {
+                node.api
+                    .dht_put(&key, value)
+                    .await
+                    .map(|us| (i, us))
+                    .map_err(|source| WorkloadError::Api {
+                        index: i % n,
+                        source,
+                    })
+            }
+        })
+        .buffer_unordered(phase.concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let put_ms: Vec<f64> = puts.iter().map(|&(_, us)| us as f64 / 1000.0).collect();
+    for &(i, us) in &puts {
+        raw.push(json!({"phase": "dht", "op": "put", "key": format!("{tag}-k{i}"), "node": i % n, "elapsed_us": us}));
+    }
+
+    let gets = stream::iter(0..phase.gets)
+        .map(|j| {
+            let key_index = j % phase.puts;
+            let putter = key_index % n;
+            // Never the putter: spread gets over the other nodes.
+            let getter = (putter + 1 + (j / phase.puts) % (n - 1)) % n;
+            let key = format!("{tag}-k{key_index}");
+            let node = &cluster.nodes[getter];
+            let value = &value;
+            async move {
+                let result = node.api.dht_get(&key).await;
+                (
+                    j,
+                    getter,
+                    key,
+                    result.map(|g| (g.value == *value, g.from.is_none(), g.elapsed_us)),
+                )
+            }
+        })
+        .buffer_unordered(phase.concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    let mut get_ms = Vec::new();
+    let (mut ok, mut local) = (0usize, 0usize);
+    for (j, getter, key, result) in gets {
+        match result {
+            Ok((correct, is_local, us)) => {
+                raw.push(json!({"phase": "dht", "op": "get", "key": key, "node": getter, "elapsed_us": us, "correct": correct, "local": is_local}));
+                if correct {
+                    ok += 1;
+                    local += usize::from(is_local);
+                    get_ms.push(us as f64 / 1000.0);
+                }
+            }
+            // A lookup that finds nothing or times out is a measured failure, not a broken run.
+            Err(e) if matches!(e.status(), Some(404 | 504)) => {
+                raw.push(json!({"phase": "dht", "op": "get", "key": key, "node": getter, "error": e.to_string(), "index": j}));
+            }
+            Err(source) => {
+                return Err(WorkloadError::Api {
+                    index: getter,
+                    source,
+                });
+            }
+        }
+    }
+
+    let mut values = Values::new();
+    insert_quantiles(
+        &mut values,
+        &[
+            ("dht_put_ms_p50", 0.5),
+            ("dht_put_ms_p95", 0.95),
+            ("dht_put_ms_p99", 0.99),
+        ],
+        &put_ms,
+    );
+    insert_quantiles(
+        &mut values,
+        &[
+            ("dht_get_ms_p50", 0.5),
+            ("dht_get_ms_p95", 0.95),
+            ("dht_get_ms_p99", 0.99),
+        ],
+        &get_ms,
+    );
+    if phase.gets > 0 {
+        values.insert("dht_get_success_ratio", ok as f64 / phase.gets as f64);
+    }
+    if ok > 0 {
+        values.insert("dht_get_local_ratio", local as f64 / ok as f64);
+    }
+    Ok(values)
+}

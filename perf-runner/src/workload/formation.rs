@@ -1,0 +1,229 @@
+//! Formation, discovery, convergence and connect times, from node events.
+//!
+//! The runner polls `/health` only to learn *when to stop waiting*. The numbers come from the
+//! nodes' own event timestamps (`/events`, unix ns on the shared clock), so their error is the
+//! node's event-loop queueing delay, well under a millisecond, not the polling interval.
+
+use std::time::{Duration, Instant};
+
+use futures::future::try_join_all;
+
+use super::{Values, WorkloadError, insert_quantiles};
+use crate::{cluster::Cluster, node_api::NodeEvent, scenario::FormationPhase};
+
+/// gossipsub's default lower mesh bound (D_lo); a node's mesh target is min(target peers, this).
+pub const GOSSIP_MESH_LOW: usize = 5;
+/// Interval of `/health` polls while waiting for formation.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// What formation needs of every node.
+#[derive(Debug, Clone, Copy)]
+pub struct FormationTarget {
+    /// Connected peers.
+    pub peers: usize,
+    /// Gossip mesh size.
+    pub mesh: usize,
+}
+
+impl FormationTarget {
+    /// The target for a phase configuration.
+    pub fn of(phase: &FormationPhase) -> Self {
+        Self {
+            peers: phase.target_peers,
+            mesh: phase.target_peers.min(GOSSIP_MESH_LOW),
+        }
+    }
+}
+
+/// State at the end of formation, before the event log is read.
+pub struct Formed {
+    /// Values known at formation end: discovery ratio and average peers.
+    pub values: Values,
+    /// Runner's own observation of formation end, unix ns (fallback when events are missing).
+    pub polled_end_ns: u64,
+}
+
+/// Waits until every node reaches `target`; fails after the phase timeout naming the laggards.
+pub async fn wait_formed(
+    cluster: &mut Cluster,
+    phase: &FormationPhase,
+) -> Result<Formed, WorkloadError> {
+    let target = FormationTarget::of(phase);
+    let deadline = Instant::now() + Duration::from_secs_f64(phase.timeout_s);
+    loop {
+        cluster.check_alive()?;
+        let healths = try_join_all(cluster.nodes.iter().enumerate().map(
+            |(index, node)| async move {
+                node.api
+                    .health()
+                    .await
+                    .map_err(|source| WorkloadError::Api { index, source })
+            },
+        ))
+        .await?;
+        let lagging: Vec<String> = healths
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.connected_peers < target.peers || h.mesh_size < target.mesh)
+            .map(|(i, h)| {
+                format!(
+                    "node {i}: {}/{} peers, mesh {}/{}",
+                    h.connected_peers, target.peers, h.mesh_size, target.mesh
+                )
+            })
+            .collect();
+        if lagging.is_empty() {
+            let n = cluster.nodes.len();
+            let others = (n - 1).max(1) as f64;
+            let mut values = Values::new();
+            values.insert(
+                "discovery_ratio",
+                mean(
+                    healths
+                        .iter()
+                        .map(|h| (h.routing_table_size as f64 / others).min(1.0)),
+                ),
+            );
+            values.insert(
+                "avg_peers",
+                mean(healths.iter().map(|h| h.connected_peers as f64)),
+            );
+            return Ok(Formed {
+                values,
+                polled_end_ns: crate::clock::unix_ns(),
+            });
+        }
+        if Instant::now() > deadline {
+            return Err(WorkloadError::Timeout(format!(
+                "network did not form within {}s: {}",
+                phase.timeout_s,
+                lagging.join("; ")
+            )));
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// When one node first met the target, from its events; `ready_ns` is the earliest possible.
+pub fn node_formed_at(events: &[NodeEvent], target: FormationTarget, ready_ns: u64) -> Option<u64> {
+    let (mut peers, mut mesh) = (0usize, 0usize);
+    if target.peers == 0 && target.mesh == 0 {
+        return Some(ready_ns);
+    }
+    for event in events {
+        if let Some(p) = event.connected_peers {
+            peers = p;
+        }
+        if let Some(m) = event.mesh_size {
+            mesh = m;
+        }
+        if peers >= target.peers && mesh >= target.mesh {
+            return Some(event.ts_ns.max(ready_ns));
+        }
+    }
+    None
+}
+
+/// Formation time, convergence time and connect-time percentiles from every node's events.
+pub fn from_events(
+    t0_ns: u64,
+    per_node: &[(Vec<NodeEvent>, u64)],
+    target: FormationTarget,
+    polled_end_ns: u64,
+) -> Values {
+    let mut values = Values::new();
+    let formed: Option<Vec<u64>> = per_node
+        .iter()
+        .map(|(events, ready)| node_formed_at(events, target, *ready))
+        .collect();
+    // A node without the events endpoint falls back to the runner's polled time (10 ms resolution).
+    let end = formed
+        .and_then(|f| f.into_iter().max())
+        .unwrap_or(polled_end_ns);
+    values.insert("formation_time_ms", end.saturating_sub(t0_ns) as f64 / 1e6);
+    let last_routing = per_node
+        .iter()
+        .flat_map(|(events, _)| events.iter())
+        .filter(|e| e.kind == "routing_updated")
+        .map(|e| e.ts_ns)
+        .max();
+    if let Some(last) = last_routing {
+        values.insert(
+            "convergence_time_ms",
+            last.saturating_sub(t0_ns) as f64 / 1e6,
+        );
+    }
+    let connect_ms: Vec<f64> = per_node
+        .iter()
+        .flat_map(|(events, _)| events.iter())
+        .filter_map(|e| e.established_in_us)
+        .map(|us| us as f64 / 1000.0)
+        .collect();
+    insert_quantiles(
+        &mut values,
+        &[("connect_time_ms_p50", 0.5), ("connect_time_ms_p95", 0.95)],
+        &connect_ms,
+    );
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts_ns: u64, kind: &str, peers: Option<usize>, mesh: Option<usize>) -> NodeEvent {
+        NodeEvent {
+            ts_ns,
+            kind: kind.into(),
+            connected_peers: peers,
+            mesh_size: mesh,
+            established_in_us: None,
+        }
+    }
+
+    #[test]
+    fn node_forms_when_both_peers_and_mesh_reach_target() {
+        let events = vec![
+            ev(100, "connected", Some(1), None),
+            ev(150, "mesh_changed", None, Some(1)),
+            ev(200, "connected", Some(2), None),
+            ev(260, "mesh_changed", None, Some(2)),
+        ];
+        let target = FormationTarget { peers: 2, mesh: 2 };
+        assert_eq!(node_formed_at(&events, target, 50), Some(260));
+        assert_eq!(
+            node_formed_at(&events, FormationTarget { peers: 3, mesh: 2 }, 50),
+            None
+        );
+        assert_eq!(
+            node_formed_at(&[], FormationTarget { peers: 0, mesh: 0 }, 50),
+            Some(50)
+        );
+    }
+
+    #[test]
+    fn cluster_formation_is_the_slowest_node_and_convergence_the_last_routing_change() {
+        let a = vec![
+            ev(1_000_000, "connected", Some(1), None),
+            ev(2_000_000, "mesh_changed", None, Some(1)),
+        ];
+        let mut b = vec![
+            ev(1_500_000, "connected", Some(1), None),
+            ev(3_000_000, "mesh_changed", None, Some(1)),
+        ];
+        b.push(ev(9_000_000, "routing_updated", None, None));
+        let values = from_events(
+            0,
+            &[(a, 0), (b, 0)],
+            FormationTarget { peers: 1, mesh: 1 },
+            99,
+        );
+        assert_eq!(values["formation_time_ms"], 3.0);
+        assert_eq!(values["convergence_time_ms"], 9.0);
+    }
+}

@@ -1,0 +1,112 @@
+//! The whole `cargo xtask` command grammar, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Development tasks and the swarmbench performance suite.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure a P2P network: launch a cluster per repetition, drive workloads, write a report
+    ///
+    /// Examples:
+    ///   cargo xtask perf standard                 5 nodes, the PR gate scenario
+    ///   cargo xtask perf minimal --repetitions 3  a quick look
+    ///   cargo xtask perf ./my.toml --node-bin ./other-node
+    ///   cargo xtask perf list                     shipped scenarios
+    ///
+    /// Results go to target/perf/<scenario>/<timestamp>/ (summary.json, report.md, samples.csv,
+    /// metrics.jsonl); target/perf/<scenario>/latest points at the newest.
+    /// Exit codes: 0 done, 2 bad scenario or arguments, 3 the run failed, 130 interrupted.
+    Perf(PerfArgs),
+    /// Install what the tests need (promtool), idempotently, then run `cargo test --workspace`
+    Test(TestArgs),
+}
+
+/// `cargo xtask perf`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct PerfArgs {
+    /// Listings instead of a run.
+    #[command(subcommand)]
+    pub action: Option<PerfAction>,
+    /// Run options.
+    #[command(flatten)]
+    pub run: PerfRunArgs,
+}
+
+/// Listings.
+#[derive(Debug, Subcommand)]
+pub enum PerfAction {
+    /// List the shipped scenarios
+    List,
+    /// List every metric with its unit, direction and definition
+    Metrics,
+}
+
+/// Options of a perf run.
+#[derive(Debug, clap::Args)]
+pub struct PerfRunArgs {
+    /// Scenario name (see `cargo xtask perf list`) or path to a .toml file
+    #[arg(required = true)]
+    pub scenario: Option<String>,
+    /// Override the number of nodes
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<usize>,
+    /// Override the number of measured repetitions (each a fresh cluster)
+    #[arg(long, value_name = "N")]
+    pub repetitions: Option<usize>,
+    /// Override the number of discarded warm-up repetitions
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+    /// Override the transport
+    #[arg(long, value_enum)]
+    pub transport: Option<TransportArg>,
+    /// Output root directory [default: target/perf]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Node binary speaking the node contract (node/README.md) instead of building swarm-node
+    #[arg(long, value_name = "PATH")]
+    pub node_bin: Option<PathBuf>,
+    /// Keep node logs of successful repetitions (failed ones are always kept)
+    #[arg(long)]
+    pub keep_logs: bool,
+    /// Print summary.json to stdout instead of the table
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Touch the node's main.rs and time its release rebuild (reported as build_time_s)
+    #[arg(long)]
+    pub measure_build: bool,
+}
+
+/// `--transport`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TransportArg {
+    /// QUIC v1
+    Quic,
+    /// TCP + noise + yamux
+    Tcp,
+}
+
+/// `cargo xtask test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Only install the tools; do not run the tests
+    #[arg(long)]
+    pub tools_only: bool,
+    /// Extra arguments passed to `cargo test` (after `--`)
+    #[arg(last = true)]
+    pub cargo_args: Vec<String>,
+}

@@ -1,0 +1,60 @@
+//! Repository invariants, checked as plain tests (after rust-analyzer's `tidy.rs`).
+
+use std::path::{Path, PathBuf};
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if path.is_dir() && name != "target" && !name.starts_with('.') {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_rust_file_starts_with_a_module_doc() {
+    let mut files = Vec::new();
+    rust_files(&project_root(), &mut files);
+    assert!(files.len() > 10, "found only {files:?}");
+    let undocumented: Vec<_> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            !(first.starts_with("//!") || first.starts_with("#![doc = include_str!"))
+        })
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "files without a leading //! doc: {undocumented:?}"
+    );
+}
+
+#[test]
+fn ci_runs_exactly_the_readme_test_command() {
+    let root = project_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        readme.contains("cargo xtask test"),
+        "README must show the test command"
+    );
+    assert!(
+        readme.contains("cargo xtask perf standard"),
+        "README must show the main command"
+    );
+    assert!(
+        ci.lines().any(|l| l.trim() == "exec cargo xtask test"),
+        ".ci/run must run `cargo xtask test`"
+    );
+}
