@@ -183,12 +183,32 @@ async fn repetition(
         target_peers: scenario.formation.target_peers,
         stagger: Duration::from_millis(scenario.stagger_ms),
         log_dir: log_dir.to_path_buf(),
+        ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
     };
     let mut cluster = Cluster::start(&cluster_config).await?;
+    match phases(config, &mut cluster, label, observer, raw).await {
+        Ok(values) => {
+            observer.phase("stopping nodes");
+            Ok((values, cluster.stop().await))
+        }
+        // A node that died explains the failed call better than the call's own error.
+        Err(e) => Err(cluster.check_alive().err().map_or(e, WorkloadError::from)),
+    }
+}
+
+/// The phases of one repetition on a running cluster.
+async fn phases(
+    config: &RunConfig,
+    cluster: &mut Cluster,
+    label: &str,
+    observer: &dyn Observer,
+    raw: &mut Vec<serde_json::Value>,
+) -> Result<Values, WorkloadError> {
+    let scenario = &config.scenario;
     let pids: Vec<u32> = cluster.nodes.iter().map(|n| n.pid()).collect();
 
     observer.phase("formation");
-    let formed = formation::wait_formed(&mut cluster, &scenario.formation).await?;
+    let formed = formation::wait_formed(cluster, &scenario.formation).await?;
     let mut values = formed.values;
 
     observer.phase("idle");
@@ -246,11 +266,11 @@ async fn repetition(
     let cpu_load_before = cpu_of(&pids);
     if let Some(dht) = &scenario.dht {
         observer.phase("dht");
-        values.extend(workload::dht::run(&cluster, dht, label, raw).await?);
+        values.extend(workload::dht::run(cluster, dht, label, raw).await?);
     }
     if let Some(gossip) = &scenario.gossip {
         observer.phase("gossip");
-        values.extend(workload::gossip::run(&mut cluster, gossip, label, raw).await?);
+        values.extend(workload::gossip::run(cluster, gossip, label, raw).await?);
     }
     if scenario.dht.is_some() || scenario.gossip.is_some() {
         let seconds = load_started.elapsed().as_secs_f64();
@@ -260,13 +280,13 @@ async fn repetition(
         );
     }
 
-    let (sent, received) = bandwidth(&cluster).await?;
+    let (sent, received) = bandwidth(cluster).await?;
     values.insert("bandwidth_sent_bytes_per_node", sent);
     values.insert("bandwidth_received_bytes_per_node", received);
 
     if let Some(throughput) = &scenario.throughput {
         observer.phase("throughput");
-        values.extend(workload::throughput::run(&cluster, throughput, raw).await?);
+        values.extend(workload::throughput::run(cluster, throughput, raw).await?);
     }
     let peak_mb = pids
         .iter()
@@ -282,9 +302,7 @@ async fn repetition(
     }
 
     cluster.check_alive()?;
-    observer.phase("stopping nodes");
-    let problems = cluster.stop().await;
-    Ok((values, problems))
+    Ok(values)
 }
 
 fn cpu_of(pids: &[u32]) -> Vec<Option<f64>> {

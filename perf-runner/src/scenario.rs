@@ -129,6 +129,8 @@ pub struct FormationPhase {
     pub timeout_s: f64,
     /// Peers every node must have connected; default min(n − 1, 8).
     pub target_peers: usize,
+    /// How long a node may take to print its ready line, seconds.
+    pub ready_timeout_s: f64,
 }
 
 /// `[dht]`: puts, then gets of the put keys from other nodes.
@@ -237,6 +239,7 @@ struct RawScenario {
 #[serde(deny_unknown_fields)]
 struct RawFormation {
     timeout_s: Option<Spanned<f64>>,
+    ready_timeout_s: Option<Spanned<f64>>,
     target_peers: Option<Spanned<i64>>,
 }
 
@@ -367,7 +370,14 @@ impl Scenario {
         let loc = Locator { path, text };
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            loc.error(span, e.message().trim_end().replace('\n', " "))
+            // serde names Rust types; say what a scenario author writes instead.
+            let message = e
+                .message()
+                .trim_end()
+                .replace('\n', " ")
+                .replace("expected i64", "expected an integer")
+                .replace("expected f64", "expected a number");
+            loc.error(span, message)
         })?;
         validate(raw, &loc)
     }
@@ -484,9 +494,17 @@ fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, ScenarioError> 
         None => FormationPhase {
             timeout_s: 30.0,
             target_peers: default_target_peers(nodes),
+            ready_timeout_s: 30.0,
         },
         Some(f) => FormationPhase {
             timeout_s: loc.float(&f.timeout_s, "formation.timeout_s", 0.1, 3600.0, 30.0)?,
+            ready_timeout_s: loc.float(
+                &f.ready_timeout_s,
+                "formation.ready_timeout_s",
+                0.1,
+                3600.0,
+                30.0,
+            )?,
             target_peers: loc.opt_int(
                 &f.target_peers,
                 "formation.target_peers",

@@ -21,8 +21,6 @@ use crate::{
 };
 use process::{LOG_TAIL_LINES, NodeProcess, SpawnError, log_tail, spawn_node};
 
-/// How long a node may take to print its ready line.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a control call may take before the node counts as hung.
 pub const API_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a node gets to exit after SIGTERM before it is killed.
@@ -47,6 +45,8 @@ pub struct ClusterConfig {
     pub stagger: Duration,
     /// Directory for `node<i>.log`.
     pub log_dir: PathBuf,
+    /// How long a node may take to print its ready line.
+    pub ready_timeout: Duration,
 }
 
 /// Why a cluster failed.
@@ -158,7 +158,7 @@ impl Cluster {
                 &config.node_bin,
                 &args,
                 &log,
-                READY_TIMEOUT,
+                config.ready_timeout,
             )?);
         }
         while let Some(node) = pending.next().await {

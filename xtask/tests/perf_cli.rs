@@ -1,0 +1,475 @@
+//! `cargo xtask perf` end to end: the real binary, real node processes on loopback, exit codes.
+
+use std::{
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    sync::{Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+/// Runs that start clusters go one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn xtask() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// The debug swarm-node next to this xtask binary, built on demand.
+fn node_bin() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name("swarm-node");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "swarm-node"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building swarm-node for the tests failed");
+    }
+    bin
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run xtask");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into(),
+        String::from_utf8_lossy(&stderr).into(),
+    )
+}
+
+fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn write_scenario(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A quick two-node scenario with a short ready timeout, for the failure cases.
+const QUICK: &str = "name = \"quick\"\nnodes = 2\nrepetitions = 1\nwarmup = 0\n[formation]\nready_timeout_s = 3.0\n[idle]\nseconds = 0.2\n";
+
+fn files_under(dir: &Path) -> usize {
+    walk(dir).len()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    entries
+        .flat_map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() { walk(&p) } else { vec![p] }
+        })
+        .collect()
+}
+
+#[test]
+fn list_shows_the_shipped_scenarios() {
+    let (code, stdout, _) = run(xtask().args(["perf", "list"]));
+    assert_eq!(code, 0);
+    for name in ["minimal", "small", "standard", "large", "scale-100"] {
+        assert!(stdout.contains(name), "{stdout}");
+    }
+}
+
+#[test]
+fn bad_scenario_exits_2_with_position_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cases = [
+        ("name = \"x\"\nnodes = [\n", ":2:", "unclosed array"),
+        (
+            "name = \"x\"\nnodes = 3\ncolour = \"red\"\n",
+            ":3:1:",
+            "unknown field `colour`",
+        ),
+        (
+            "name = \"x\"\nnodes = \"3\"\n",
+            ":2:9:",
+            "expected an integer",
+        ),
+        ("name = \"x\"\nnodes = 0\n", ":2:9:", "allowed: 1 to 1000"),
+        (
+            "name = \"x\"\nnodes = 3\ntopology = \"random\"\ndegree = 3\n",
+            ":4:10:",
+            "must be less than nodes",
+        ),
+        (
+            "name = \"x\"\nnodes = 3\n[idle]\nseconds = -2\n",
+            ":4:11:",
+            "idle.seconds = -2",
+        ),
+    ];
+    for (text, position, message) in cases {
+        let path = write_scenario(tmp.path(), text);
+        let (code, _, stderr) = run(xtask()
+            .arg("perf")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .arg("--node-bin")
+            .arg(node_bin()));
+        assert_eq!(code, 2, "{text:?}: {stderr}");
+        let expected = format!("{}{position}", path.display());
+        assert!(
+            stderr.contains(&expected),
+            "{text:?}: {stderr:?} should contain {expected:?}"
+        );
+        assert!(
+            stderr.contains(message),
+            "{text:?}: {stderr:?} should contain {message:?}"
+        );
+    }
+    assert_eq!(files_under(&out), 0, "nothing is written for bad input");
+}
+
+#[test]
+fn unknown_scenario_name_exits_2_listing_the_shipped_ones() {
+    let (code, _, stderr) = run(xtask().args(["perf", "no-such-scenario"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no scenario named \"no-such-scenario\"") && stderr.contains("standard"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unusable_node_binaries_exit_3_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), QUICK);
+    let out = tmp.path().join("out");
+    let missing = tmp.path().join("missing-node");
+    let not_executable = tmp.path().join("plain-file");
+    std::fs::write(&not_executable, "not a program").unwrap();
+    for (bin, message) in [
+        (&missing, "cannot be used"),
+        (&not_executable, "is not executable"),
+    ] {
+        let (code, _, stderr) = run(xtask()
+            .arg("perf")
+            .arg(&scenario)
+            .arg("--node-bin")
+            .arg(bin)
+            .arg("--out")
+            .arg(&out));
+        assert_eq!(code, 3, "{stderr}");
+        assert!(
+            stderr.contains(message) && stderr.contains(&bin.display().to_string()),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn node_that_crashes_or_stays_silent_fails_the_run_with_exit_3_and_its_stderr() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), QUICK);
+    let crashing = write_script(
+        tmp.path(),
+        "crashing-node",
+        "echo 'fatal: simulated crash in the fake node' >&2\nexit 1",
+    );
+    let silent = write_script(tmp.path(), "silent-node", "exec sleep 30");
+    let ready_then_dies = write_script(
+        tmp.path(),
+        "dying-node",
+        "echo '{\"event\":\"ready\",\"peer_id\":\"x\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:9\"}'\n\
+         echo 'panic: lost my marbles' >&2\nexit 7",
+    );
+    for (bin, expected) in [
+        (&crashing, "fatal: simulated crash in the fake node"),
+        (&silent, "printed no ready line within"),
+        (&ready_then_dies, "panic: lost my marbles"),
+    ] {
+        let out = tmp.path().join(format!(
+            "out-{}",
+            bin.file_name().unwrap().to_string_lossy()
+        ));
+        let (code, _, stderr) = run(xtask()
+            .arg("perf")
+            .arg(&scenario)
+            .arg("--node-bin")
+            .arg(bin)
+            .arg("--out")
+            .arg(&out)
+            .arg("-q"));
+        assert_eq!(code, 3, "{}: {stderr}", bin.display());
+        assert!(stderr.contains(expected), "{}: {stderr}", bin.display());
+        let summary = read_summary(&out.join("quick/latest/summary.json"));
+        assert_eq!(summary["complete"], false);
+        assert!(
+            summary["failures"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(expected)
+        );
+    }
+}
+
+fn read_summary(path: &Path) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_real_cluster_run_writes_every_metric_with_sane_values() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = run(xtask()
+        .args([
+            "perf",
+            "small",
+            "--repetitions",
+            "2",
+            "--warmup",
+            "0",
+            "--json",
+            "-q",
+        ])
+        .arg("--node-bin")
+        .arg(node_bin())
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let printed: Value = serde_json::from_str(&stdout).expect("--json prints the summary");
+    let summary = read_summary(&out.join("small/latest/summary.json"));
+    assert_eq!(printed, summary);
+    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["complete"], true);
+    assert_eq!(summary["repetitions_done"], 2);
+    assert!(summary["environment"]["cores"].as_u64().unwrap() >= 1);
+
+    let metric = |name: &str| -> Vec<f64> {
+        let m = summary["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name);
+        let m = m.unwrap_or_else(|| panic!("summary lacks {name}"));
+        assert!(
+            m["unit"].as_str().is_some_and(|u| !u.is_empty()) && m["definition"].as_str().is_some()
+        );
+        m["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let all = |name: &str, ok: &dyn Fn(f64) -> bool| {
+        let samples = metric(name);
+        assert_eq!(samples.len(), 2, "{name}: one sample per repetition");
+        assert!(samples.iter().all(|&v| ok(v)), "{name}: {samples:?}");
+    };
+    all("formation_time_ms", &|v| v > 0.0);
+    all("convergence_time_ms", &|v| v > 0.0);
+    all("connect_time_ms_p50", &|v| v > 0.0);
+    all("connect_time_ms_p95", &|v| v > 0.0);
+    all("discovery_ratio", &|v| v == 1.0);
+    all("avg_peers", &|v| v == 2.0);
+    for name in [
+        "dht_put_ms_p50",
+        "dht_put_ms_p95",
+        "dht_put_ms_p99",
+        "dht_get_ms_p50",
+        "dht_get_ms_p95",
+        "dht_get_ms_p99",
+    ] {
+        all(name, &|v| v >= 0.0);
+    }
+    all("dht_get_success_ratio", &|v| v == 1.0);
+    all("dht_get_local_ratio", &|v| (0.0..=1.0).contains(&v));
+    for name in [
+        "gossip_latency_ms_p50",
+        "gossip_latency_ms_p95",
+        "gossip_latency_ms_p99",
+    ] {
+        all(name, &|v| v > 0.0);
+    }
+    all("gossip_delivery_ratio", &|v| v == 1.0);
+    all("gossip_duplicate_ratio", &|v| v == 0.0);
+    all("throughput_mbit_s", &|v| v > 0.0);
+    all("tcp_loopback_mbit_s", &|v| v > 0.0);
+    all("throughput_share_of_tcp", &|v| v > 0.0);
+    all("rss_idle_mb_mean", &|v| v > 1.0);
+    all("rss_idle_mb_max", &|v| v > 1.0);
+    all("rss_peak_mb", &|v| v > 1.0);
+    all("cpu_idle_pct", &|v| v >= 0.0);
+    all("cpu_load_pct", &|v| v >= 0.0);
+    all("bandwidth_sent_bytes_per_node", &|v| v > 0.0);
+    all("bandwidth_received_bytes_per_node", &|v| v > 0.0);
+    let size = std::fs::metadata(node_bin()).unwrap().len() as f64;
+    all("binary_size_bytes", &|v| v == size);
+
+    let run_dir = std::fs::canonicalize(out.join("small/latest")).unwrap();
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("| `formation_time_ms` |") && report.contains("Metric definitions"),
+        "{report}"
+    );
+    let csv = std::fs::read_to_string(run_dir.join("samples.csv")).unwrap();
+    assert!(
+        csv.starts_with("repetition,metric,value,unit\n0,formation_time_ms,"),
+        "{csv}"
+    );
+    let jsonl = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap();
+    assert!(
+        jsonl
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok())
+            && jsonl.contains("\"phase\":\"gossip\"")
+    );
+    assert!(
+        !run_dir.join("nodes").exists(),
+        "logs of successful repetitions are removed without --keep-logs"
+    );
+}
+
+/// Child processes of `pid`, from /proc.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/status"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("PPid:").map(|v| v.trim().to_owned()))
+                })
+                .is_some_and(|ppid| ppid == pid.to_string())
+        })
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Starts a long run and waits until its nodes are up; returns the runner and node pids.
+fn start_long_run(out: &Path) -> (Child, Vec<u32>) {
+    let runner = xtask()
+        .args([
+            "perf",
+            "small",
+            "--repetitions",
+            "50",
+            "--warmup",
+            "0",
+            "-q",
+        ])
+        .arg("--node-bin")
+        .arg(node_bin())
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let nodes = children_of(runner.id());
+        if nodes.len() >= 3 {
+            return (runner, nodes);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the runner never started its nodes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_gone(pids: &[u32], limit: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let survivors: Vec<u32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+        if survivors.is_empty() || Instant::now() > deadline {
+            return survivors;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn sigkill_of_the_runner_leaves_no_node_behind() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut runner, nodes) = start_long_run(tmp.path());
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(runner.id() as i32, libc::SIGKILL) };
+    runner.wait().unwrap();
+    let survivors = wait_gone(&nodes, Duration::from_secs(2));
+    assert!(
+        survivors.is_empty(),
+        "nodes outlived the SIGKILLed runner: {survivors:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_every_node_and_keeps_what_was_measured() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut runner, _) = start_long_run(tmp.path());
+    // Let at least one repetition finish, so there is something to keep.
+    let summary_path = tmp.path().join("small");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !walk(&summary_path)
+        .iter()
+        .any(|p| p.ends_with("summary.json"))
+    {
+        assert!(Instant::now() < deadline, "no repetition finished");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let nodes = children_of(runner.id());
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(runner.id() as i32, libc::SIGINT) };
+    let status = runner.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        wait_gone(&nodes, Duration::from_secs(10)).is_empty(),
+        "nodes survived Ctrl-C"
+    );
+    let summary = read_summary(&tmp.path().join("small/latest/summary.json"));
+    assert_eq!(summary["complete"], false);
+    assert!(summary["repetitions_done"].as_u64().unwrap() >= 1);
+    let formation = summary["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "formation_time_ms")
+        .unwrap();
+    assert_eq!(
+        formation["samples"].as_array().unwrap().len() as u64,
+        summary["repetitions_done"].as_u64().unwrap()
+    );
+}
