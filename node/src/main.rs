@@ -8,6 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let config = NodeConfig::parse();
+    // Overlaps the TLS stack's one-time initialisation with startup (see `warm_up_tls`).
+    std::thread::spawn(swarm_node::network::warm_up_tls);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
