@@ -183,7 +183,10 @@ fn unreachable_bootstrap_is_reported_and_the_node_keeps_serving() {
 fn default_build_has_no_fault_injection_flag() {
     let (code, help, _) = run_to_exit(&["--help"]);
     assert_eq!(code, 0);
-    assert!(help.contains("--transport") && !help.contains("inject-delay"), "{help}");
+    assert!(
+        help.contains("--transport") && !help.contains("inject-delay"),
+        "{help}"
+    );
     let (code, _, stderr) = run_to_exit(&["--inject-delay-us", "5"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--inject-delay-us"), "{stderr}");

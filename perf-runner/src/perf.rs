@@ -25,6 +25,8 @@ pub struct PerfRequest {
     pub overrides: Overrides,
     /// A node binary to use instead of building swarm-node.
     pub node_bin: Option<PathBuf>,
+    /// Extra arguments for every node.
+    pub node_args: Vec<String>,
     /// Output root; default `<workspace>/target/perf`.
     pub out: Option<PathBuf>,
     /// Keep node logs of successful repetitions.
@@ -54,6 +56,7 @@ pub fn run_scenario(request: &PerfRequest) -> Result<RunResult, Error> {
         binary_size_bytes: binary_size_bytes(&node_bin),
         build_time_s,
         node_bin,
+        node_args: request.node_args.clone(),
         out_root: request
             .out
             .clone()

@@ -31,6 +31,8 @@ pub struct RunConfig {
     pub scenario: Scenario,
     /// Binary speaking the node contract.
     pub node_bin: PathBuf,
+    /// Extra arguments for every node (e.g. `--inject-delay-us=100` of a fault-injection build).
+    pub node_args: Vec<String>,
     /// Output root (`target/perf` by default).
     pub out_root: PathBuf,
     /// Keep node logs of successful repetitions too.
@@ -184,6 +186,7 @@ async fn repetition(
         stagger: Duration::from_millis(scenario.stagger_ms),
         log_dir: log_dir.to_path_buf(),
         ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
+        extra_args: config.node_args.clone(),
     };
     let mut cluster = Cluster::start(&cluster_config).await?;
     match phases(config, &mut cluster, label, observer, raw).await {

@@ -77,6 +77,9 @@ pub struct PerfRunArgs {
     /// Node binary speaking the node contract (node/README.md) instead of building swarm-node
     #[arg(long, value_name = "PATH")]
     pub node_bin: Option<PathBuf>,
+    /// Extra argument for every node, repeatable (e.g. --node-arg=--current-thread)
+    #[arg(long = "node-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub node_args: Vec<String>,
     /// Keep node logs of successful repetitions (failed ones are always kept)
     #[arg(long)]
     pub keep_logs: bool,

@@ -92,6 +92,7 @@ fn perf(args: PerfRunArgs) -> ExitCode {
             }),
         },
         node_bin: args.node_bin,
+        node_args: args.node_args,
         out: args.out,
         keep_logs: args.keep_logs,
         measure_build: args.measure_build,

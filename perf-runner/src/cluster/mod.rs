@@ -47,6 +47,8 @@ pub struct ClusterConfig {
     pub log_dir: PathBuf,
     /// How long a node may take to print its ready line.
     pub ready_timeout: Duration,
+    /// Extra arguments appended to every node's command line.
+    pub extra_args: Vec<String>,
 }
 
 /// Why a cluster failed.
@@ -152,6 +154,7 @@ impl Cluster {
                     format!("{addr}/p2p/{}", target.ready.peer_id),
                 ]);
             }
+            args.extend(config.extra_args.iter().cloned());
             let log = config.log_dir.join(format!("node{index}.log"));
             pending.push(spawn_node(
                 index,
