@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::{measure::build::BuildError, scenario::ScenarioError};
+use crate::{baseline::BaselineError, measure::build::BuildError, scenario::ScenarioError};
 
 /// Anything that stops perf-runner before or outside a measured repetition.
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +10,9 @@ pub enum Error {
     /// A scenario file or override is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// A baseline cannot be used (or, for `baseline update`, written).
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
     /// The node binary cannot be used.
     #[error("{0}")]
     NodeBin(String),
@@ -31,6 +34,8 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Scenario(_) => 2,
+            Error::Baseline(BaselineError::Incomplete(_) | BaselineError::Write { .. }) => 3,
+            Error::Baseline(_) => 2,
             Error::NodeBin(_) | Error::Build(_) | Error::Io { .. } => 3,
         }
     }

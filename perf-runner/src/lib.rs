@@ -5,8 +5,10 @@
 //! the [`summary`]; [`stats`] summarises; [`report`] renders. This crate parses no command line:
 //! `xtask` does that and calls [`run::run`].
 
+pub mod baseline;
 pub mod clock;
 pub mod cluster;
+pub mod compare;
 pub mod env;
 pub mod error;
 pub mod measure;

@@ -61,6 +61,13 @@ impl RunDir {
         self.nodes().join(label)
     }
 
+    /// The directory for a second arm's files (`base/`), created on first use.
+    pub fn arm(&self, label: &str) -> std::io::Result<RunDir> {
+        let dir = self.dir.join(label);
+        std::fs::create_dir_all(&dir)?;
+        Ok(RunDir { dir })
+    }
+
     /// Points `<root>/<scenario>/latest` at this run, atomically.
     pub fn mark_latest(&self) -> std::io::Result<()> {
         let parent = self.dir.parent().expect("run dir has a parent");

@@ -1,4 +1,4 @@
-//! The entry point behind `cargo xtask perf <scenario>`: resolve, build, check, run.
+//! The entry points behind `cargo xtask perf`: resolve, build, check, run, compare.
 //!
 //! The runner's async work runs on a current-thread runtime on the calling thread. That is a
 //! correctness requirement, not a taste: nodes get `PR_SET_PDEATHSIG`, which fires when the
@@ -9,11 +9,15 @@ use std::path::PathBuf;
 
 use crate::{
     Error,
+    baseline::{self, Baseline},
     cluster::check_node_bin,
-    measure::build::{binary_size_bytes, build_release_node},
+    compare::{self, Comparison, GateConfig, MetricSamples, Mode},
+    env::Revision,
+    measure::build::{binary_size_bytes, build_release_node, build_revision_node},
     progress::ProgressBarObserver,
-    run::{self, RunConfig, RunResult},
-    scenario::{self, Overrides},
+    run::{self, Arm, RunConfig, RunResult},
+    scenario::{self, Overrides, Scenario},
+    summary::RunSummary,
 };
 
 /// What the user asked for.
@@ -27,6 +31,16 @@ pub struct PerfRequest {
     pub node_bin: Option<PathBuf>,
     /// Extra arguments for every node.
     pub node_args: Vec<String>,
+    /// Compare against this git revision, built in a worktree, in interleaved ABBA order.
+    pub against: Option<String>,
+    /// Compare against this binary instead of a git revision (paired, like `against`).
+    pub base_node_bin: Option<PathBuf>,
+    /// Extra arguments for the base arm's nodes.
+    pub base_node_args: Vec<String>,
+    /// Directory of committed baselines.
+    pub baselines: PathBuf,
+    /// One fixed threshold for every metric (`--threshold`).
+    pub threshold: Option<f64>,
     /// Output root; default `<workspace>/target/perf`.
     pub out: Option<PathBuf>,
     /// Keep node logs of successful repetitions.
@@ -39,31 +53,94 @@ pub struct PerfRequest {
     pub workspace: PathBuf,
 }
 
-/// Resolves the scenario, provides the node binary, and runs until done or interrupted.
-pub fn run_scenario(request: &PerfRequest) -> Result<RunResult, Error> {
+/// A run and what it was compared with.
+pub struct PerfOutcome {
+    /// The run.
+    pub result: RunResult,
+    /// The verdicts, when there was something to compare with.
+    pub comparison: Option<Comparison>,
+    /// Why there is no comparison, when there is none.
+    pub notice: Option<String>,
+}
+
+/// Runs the scenario and compares it with the baseline or the `--against` revision.
+pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
     let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
-    let (node_bin, build_time_s) = match &request.node_bin {
-        Some(bin) => {
-            check_node_bin(bin).map_err(Error::NodeBin)?;
-            (bin.clone(), None)
-        }
-        None => {
-            let built = build_release_node(&request.workspace, request.measure_build)?;
-            (built.bin, built.build_time_s)
-        }
+    let paired = request.against.is_some() || request.base_node_bin.is_some();
+    // Read the baseline before measuring anything: a bad one is a configuration error.
+    let stored = if paired {
+        None
+    } else {
+        baseline::load(&request.baselines, &scenario.name)?
     };
+    let mut arms = vec![head_arm(request)?];
+    if paired {
+        arms.push(base_arm(request)?);
+    }
+    let mut result = execute(request, &scenario, arms)?;
+    let gate = gate_config(request, &scenario);
+    let (comparison, notice) = if paired {
+        let base_label = match (&request.against, &result.summaries[1].revision.commit) {
+            (Some(r), commit) => format!("revision {r} ({})", short(commit)),
+            (None, _) => format!("binary {}", result.summaries[1].node_bin),
+        };
+        (
+            Some(paired_comparison(
+                &result.summaries[0],
+                &result.summaries[1],
+                base_label,
+                &gate,
+            )),
+            None,
+        )
+    } else if let Some(stored) = &stored {
+        (
+            Some(baseline_comparison(
+                &result.summaries[0],
+                stored,
+                request,
+                &gate,
+            )),
+            None,
+        )
+    } else {
+        let notice = format!(
+            "no baseline for scenario {:?} in {}: nothing to compare with. Create one with `cargo xtask perf baseline update {}`, or compare with a revision using --against <git-ref>",
+            scenario.name,
+            request.baselines.display(),
+            scenario.name
+        );
+        (None, Some(notice))
+    };
+    if let Some(comparison) = &comparison {
+        let head = &mut result.summaries[0];
+        head.comparison = Some(comparison.clone());
+        run::write_summary_files(&result.dir, head)?;
+    }
+    Ok(PerfOutcome {
+        result,
+        comparison,
+        notice,
+    })
+}
+
+/// Runs the scenario and stores it as the committed baseline.
+pub fn update_baseline(request: &PerfRequest) -> Result<(RunResult, PathBuf), Error> {
+    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    let result = execute(request, &scenario, vec![head_arm(request)?])?;
+    let path = baseline::store(&request.baselines, &result.summaries[0])?;
+    Ok((result, path))
+}
+
+fn execute(request: &PerfRequest, scenario: &Scenario, arms: Vec<Arm>) -> Result<RunResult, Error> {
     let config = RunConfig {
-        binary_size_bytes: binary_size_bytes(&node_bin),
-        build_time_s,
-        node_bin,
-        node_args: request.node_args.clone(),
+        scenario: scenario.clone(),
+        arms,
         out_root: request
             .out
             .clone()
             .unwrap_or_else(|| request.workspace.join("target/perf")),
         keep_logs: request.keep_logs,
-        workspace: request.workspace.clone(),
-        scenario,
     };
     let observer = ProgressBarObserver::new(&config.scenario.name, request.quiet);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -74,4 +151,137 @@ pub fn run_scenario(request: &PerfRequest) -> Result<RunResult, Error> {
             source,
         })?;
     runtime.block_on(run::run(&config, &observer, run::interrupted()))
+}
+
+fn head_arm(request: &PerfRequest) -> Result<Arm, Error> {
+    let (node_bin, build_time_s) = match &request.node_bin {
+        Some(bin) => {
+            check_node_bin(bin).map_err(Error::NodeBin)?;
+            (bin.clone(), None)
+        }
+        None => {
+            let built = build_release_node(&request.workspace, request.measure_build)?;
+            (built.bin, built.build_time_s)
+        }
+    };
+    Ok(Arm {
+        label: "head".into(),
+        binary_size_bytes: binary_size_bytes(&node_bin),
+        node_bin,
+        node_args: request.node_args.clone(),
+        build_time_s,
+        revision: Revision::of(&request.workspace),
+    })
+}
+
+fn base_arm(request: &PerfRequest) -> Result<Arm, Error> {
+    let (node_bin, revision) = match (&request.base_node_bin, &request.against) {
+        (Some(bin), _) => {
+            check_node_bin(bin).map_err(Error::NodeBin)?;
+            (
+                bin.clone(),
+                Revision {
+                    commit: "unknown".into(),
+                    dirty: false,
+                },
+            )
+        }
+        (None, Some(git_ref)) => {
+            let (bin, commit) = build_revision_node(&request.workspace, git_ref)?;
+            (
+                bin,
+                Revision {
+                    commit,
+                    dirty: false,
+                },
+            )
+        }
+        (None, None) => unreachable!("base_arm is only called for paired runs"),
+    };
+    Ok(Arm {
+        label: "base".into(),
+        binary_size_bytes: binary_size_bytes(&node_bin),
+        node_bin,
+        node_args: request.base_node_args.clone(),
+        build_time_s: None,
+        revision,
+    })
+}
+
+fn gate_config(request: &PerfRequest, scenario: &Scenario) -> GateConfig {
+    GateConfig {
+        overrides: scenario.thresholds.clone(),
+        global: request.threshold,
+        ..GateConfig::default()
+    }
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+/// Paired comparison: samples matched by repetition index.
+fn paired_comparison(
+    head: &RunSummary,
+    base: &RunSummary,
+    base_label: String,
+    gate: &GateConfig,
+) -> Comparison {
+    let pairs: Vec<(String, Vec<f64>, Vec<f64>)> = head
+        .metrics
+        .iter()
+        .filter_map(|h| {
+            let b = base.metric(&h.name)?;
+            let (mut bs, mut hs) = (Vec::new(), Vec::new());
+            for (rep, hv) in h.repetitions.iter().zip(&h.samples) {
+                if let Some(i) = b.repetitions.iter().position(|r| r == rep) {
+                    bs.push(b.samples[i]);
+                    hs.push(*hv);
+                }
+            }
+            Some((h.name.clone(), bs, hs))
+        })
+        .collect();
+    let samples: Vec<MetricSamples> = pairs
+        .iter()
+        .map(|(name, b, h)| MetricSamples {
+            name,
+            base: b,
+            head: h,
+        })
+        .collect();
+    compare::compare(Mode::Paired, base_label, &samples, gate)
+}
+
+/// Unpaired comparison with a committed baseline, with a warning per fingerprint difference.
+fn baseline_comparison(
+    head: &RunSummary,
+    stored: &Baseline,
+    request: &PerfRequest,
+    gate: &GateConfig,
+) -> Comparison {
+    let samples: Vec<MetricSamples> = head
+        .metrics
+        .iter()
+        .filter_map(|h| {
+            Some(MetricSamples {
+                name: &h.name,
+                base: stored.samples(&h.name)?,
+                head: &h.samples,
+            })
+        })
+        .collect();
+    let label = format!(
+        "baseline {} (commit {}, recorded {})",
+        baseline::path(&request.baselines, &stored.scenario).display(),
+        short(&stored.revision.commit),
+        stored.recorded_at
+    );
+    let mut comparison = compare::compare(Mode::Unpaired, label, &samples, gate);
+    for difference in head.environment.differences(&stored.environment) {
+        comparison.warnings.push(format!(
+            "the baseline was measured on a different environment ({difference}); differences may come from the machine, not the code"
+        ));
+    }
+    comparison
 }

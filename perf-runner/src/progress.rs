@@ -32,14 +32,10 @@ impl ProgressBarObserver {
 }
 
 impl Observer for ProgressBarObserver {
-    fn repetition_started(&self, index: usize, total: usize, warmup: bool) {
+    fn repetition_started(&self, index: usize, total: usize, label: &str) {
         self.bar.set_length(total as u64);
         self.bar.set_position(index as u64);
-        self.bar.set_message(if warmup {
-            format!("warm-up {}", index + 1)
-        } else {
-            format!("repetition {}", index + 1)
-        });
+        self.bar.set_message(label.to_owned());
     }
 
     fn phase(&self, name: &str) {

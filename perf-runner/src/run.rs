@@ -24,31 +24,41 @@ use crate::{
     workload::{self, Values, WorkloadError, formation},
 };
 
+/// One side of a run: a node binary and how it was obtained. A plain run has one arm
+/// (`head`); `--against` adds a second (`base`), run interleaved with the first.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// `head` or `base`.
+    pub label: String,
+    /// Binary speaking the node contract.
+    pub node_bin: PathBuf,
+    /// Extra arguments for every node (e.g. `--inject-delay-us=100` of a fault-injection build).
+    pub node_args: Vec<String>,
+    /// Size of the node binary, reported as `binary_size_bytes` when known.
+    pub binary_size_bytes: Option<u64>,
+    /// Measured build time, reported as `build_time_s` when measured.
+    pub build_time_s: Option<f64>,
+    /// Source revision of the binary.
+    pub revision: Revision,
+}
+
 /// Everything a run needs.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     /// The scenario, overrides applied.
     pub scenario: Scenario,
-    /// Binary speaking the node contract.
-    pub node_bin: PathBuf,
-    /// Extra arguments for every node (e.g. `--inject-delay-us=100` of a fault-injection build).
-    pub node_args: Vec<String>,
+    /// The head arm, then optionally the base arm.
+    pub arms: Vec<Arm>,
     /// Output root (`target/perf` by default).
     pub out_root: PathBuf,
     /// Keep node logs of successful repetitions too.
     pub keep_logs: bool,
-    /// Size of the node binary, reported as `binary_size_bytes` when known.
-    pub binary_size_bytes: Option<u64>,
-    /// Measured build time, reported as `build_time_s` when measured.
-    pub build_time_s: Option<f64>,
-    /// Repository whose revision is recorded.
-    pub workspace: PathBuf,
 }
 
 /// Hooks for showing progress; every method has an empty default.
 pub trait Observer {
-    /// A repetition begins. `index` counts warm-ups first.
-    fn repetition_started(&self, _index: usize, _total: usize, _warmup: bool) {}
+    /// A repetition begins. `index` counts warm-ups first, and every arm's run.
+    fn repetition_started(&self, _index: usize, _total: usize, _label: &str) {}
     /// A phase of the current repetition begins.
     fn phase(&self, _name: &str) {}
     /// The current repetition ended.
@@ -74,12 +84,22 @@ pub enum Outcome {
 
 /// A finished (or stopped) run.
 pub struct RunResult {
-    /// What was measured.
-    pub summary: RunSummary,
+    /// What was measured, one summary per arm, head first.
+    pub summaries: Vec<RunSummary>,
     /// Where it was written.
     pub dir: RunDir,
     /// How it ended.
     pub outcome: Outcome,
+}
+
+/// The order of arm runs within repetition `index`: ABBA, so that drift over the run (thermal,
+/// background load) falls on both arms equally.
+pub fn abba_order(index: usize, arms: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..arms).collect();
+    if index % 2 == 1 {
+        order.reverse();
+    }
+    order
 }
 
 /// Runs the scenario until done, failed, or `interrupt` resolves.
@@ -93,73 +113,90 @@ pub async fn run(
             path: config.out_root.clone(),
             source,
         })?;
-    let mut record = Record::new(config);
+    let mut records: Vec<Record> = config
+        .arms
+        .iter()
+        .map(|arm| Record::new(config, arm))
+        .collect();
     let scenario = &config.scenario;
-    let total = scenario.warmup + scenario.repetitions;
+    let rounds = scenario.warmup + scenario.repetitions;
+    let total = rounds * config.arms.len();
     let mut outcome = Outcome::Complete;
+    let mut started = 0;
     tokio::pin!(interrupt);
-    for index in 0..total {
-        let warmup = index < scenario.warmup;
-        let label = if warmup {
-            format!("warmup{index}")
-        } else {
-            format!("rep{}", index - scenario.warmup)
-        };
-        observer.repetition_started(index, total, warmup);
-        let mut raw = Vec::new();
-        let log_dir = dir.node_logs(&label);
-        let result = tokio::select! {
-            result = repetition(config, &log_dir, &label, observer, &mut raw) => result,
-            () = &mut interrupt => {
-                outcome = Outcome::Interrupted;
-                break;
-            }
-        };
-        observer.repetition_finished();
-        let repetition = index.saturating_sub(scenario.warmup);
-        match result {
-            Ok((values, stop_problems)) => {
-                for problem in stop_problems {
+    'rounds: for round in 0..rounds {
+        let warmup = round < scenario.warmup;
+        let repetition = round.saturating_sub(scenario.warmup);
+        for arm_index in abba_order(round, config.arms.len()) {
+            let arm = &config.arms[arm_index];
+            let label = match (warmup, config.arms.len()) {
+                (true, 1) => format!("warmup{round}"),
+                (false, 1) => format!("rep{repetition}"),
+                (true, _) => format!("warmup{round}-{}", arm.label),
+                (false, _) => format!("rep{repetition}-{}", arm.label),
+            };
+            observer.repetition_started(started, total, &label);
+            started += 1;
+            let mut raw = Vec::new();
+            let log_dir = dir.node_logs(&label);
+            let result = tokio::select! {
+                result = self::repetition(scenario, arm, &log_dir, &label, observer, &mut raw) => result,
+                () = &mut interrupt => {
+                    outcome = Outcome::Interrupted;
+                    break 'rounds;
+                }
+            };
+            observer.repetition_finished();
+            let record = &mut records[arm_index];
+            match result {
+                Ok((values, stop_problems)) => {
+                    for message in stop_problems {
+                        record.failures.push(Failure {
+                            repetition,
+                            warmup,
+                            message,
+                        });
+                    }
+                    if !config.keep_logs {
+                        let _ = std::fs::remove_dir_all(&log_dir);
+                    }
+                    if !warmup {
+                        record.add(repetition, &values, raw);
+                    }
+                }
+                Err(e) => {
+                    let message = format!("{label}: {e}\n(node logs in {})", log_dir.display());
                     record.failures.push(Failure {
                         repetition,
                         warmup,
-                        message: problem,
+                        message: message.clone(),
                     });
+                    outcome = Outcome::Failed(message);
+                    break 'rounds;
                 }
-                if !config.keep_logs {
-                    let _ = std::fs::remove_dir_all(&log_dir);
-                }
-                if !warmup {
-                    record.add(repetition, &values, raw);
-                }
-            }
-            Err(e) => {
-                let message = format!("{label}: {e}\n(node logs in {})", log_dir.display());
-                record.failures.push(Failure {
-                    repetition,
-                    warmup,
-                    message: message.clone(),
-                });
-                outcome = Outcome::Failed(message);
-                break;
             }
         }
         if !warmup {
-            record.write(&dir, false)?;
+            for record in &mut records {
+                record.write(&dir, false)?;
+            }
         }
     }
     if !config.keep_logs {
         // Empty when every repetition succeeded; failed repetitions keep their logs.
         let _ = std::fs::remove_dir(dir.nodes());
     }
-    let summary = record.write(&dir, outcome == Outcome::Complete)?;
+    let mut summaries = Vec::new();
+    for record in &mut records {
+        summaries.push(record.write(&dir, outcome == Outcome::Complete)?);
+    }
     dir.mark_latest().map_err(|source| Error::Io {
         path: dir.dir.clone(),
         source,
     })?;
     observer.finished();
     Ok(RunResult {
-        summary,
+        summaries,
         dir,
         outcome,
     })
@@ -168,16 +205,16 @@ pub async fn run(
 /// One repetition: a fresh cluster through every phase. Returns metric values and unclean
 /// exits seen when stopping the nodes.
 async fn repetition(
-    config: &RunConfig,
+    scenario: &Scenario,
+    arm: &Arm,
     log_dir: &std::path::Path,
     label: &str,
     observer: &dyn Observer,
     raw: &mut Vec<serde_json::Value>,
 ) -> Result<(Values, Vec<String>), WorkloadError> {
-    let scenario = &config.scenario;
     observer.phase("starting nodes");
     let cluster_config = ClusterConfig {
-        node_bin: config.node_bin.clone(),
+        node_bin: arm.node_bin.clone(),
         nodes: scenario.nodes,
         topology: scenario.topology,
         seed: scenario.seed,
@@ -186,10 +223,10 @@ async fn repetition(
         stagger: Duration::from_millis(scenario.stagger_ms),
         log_dir: log_dir.to_path_buf(),
         ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
-        extra_args: config.node_args.clone(),
+        extra_args: arm.node_args.clone(),
     };
     let mut cluster = Cluster::start(&cluster_config).await?;
-    match phases(config, &mut cluster, label, observer, raw).await {
+    match phases(scenario, arm, &mut cluster, label, observer, raw).await {
         Ok(values) => {
             observer.phase("stopping nodes");
             Ok((values, cluster.stop().await))
@@ -201,13 +238,13 @@ async fn repetition(
 
 /// The phases of one repetition on a running cluster.
 async fn phases(
-    config: &RunConfig,
+    scenario: &Scenario,
+    arm: &Arm,
     cluster: &mut Cluster,
     label: &str,
     observer: &dyn Observer,
     raw: &mut Vec<serde_json::Value>,
 ) -> Result<Values, WorkloadError> {
-    let scenario = &config.scenario;
     let pids: Vec<u32> = cluster.nodes.iter().map(|n| n.pid()).collect();
 
     observer.phase("formation");
@@ -297,10 +334,10 @@ async fn phases(
         .map(|m| m.hwm_kib as f64 / 1024.0)
         .fold(0.0, f64::max);
     values.insert("rss_peak_mb", peak_mb);
-    if let Some(size) = config.binary_size_bytes {
+    if let Some(size) = arm.binary_size_bytes {
         values.insert("binary_size_bytes", size as f64);
     }
-    if let Some(seconds) = config.build_time_s {
+    if let Some(seconds) = arm.build_time_s {
         values.insert("build_time_s", seconds);
     }
 
@@ -355,6 +392,8 @@ async fn bandwidth(cluster: &Cluster) -> Result<(f64, f64), WorkloadError> {
 
 /// What has been measured so far, and how to write it.
 struct Record {
+    /// Where this arm's files go: the run directory for the head, a subdirectory for the base.
+    files: ArmFiles,
     summary: RunSummary,
     samples: BTreeMap<&'static str, Vec<(usize, f64)>>,
     raw: Vec<serde_json::Value>,
@@ -362,7 +401,7 @@ struct Record {
 }
 
 impl Record {
-    fn new(config: &RunConfig) -> Self {
+    fn new(config: &RunConfig, arm: &Arm) -> Self {
         let s = &config.scenario;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let summary = RunSummary {
@@ -379,8 +418,8 @@ impl Record {
                 source: s.source.display().to_string(),
             },
             environment: Fingerprint::current("loopback"),
-            revision: Revision::of(&config.workspace),
-            node_bin: config.node_bin.display().to_string(),
+            revision: arm.revision.clone(),
+            node_bin: arm.node_bin.display().to_string(),
             started_at: now.clone(),
             finished_at: now,
             complete: false,
@@ -388,8 +427,18 @@ impl Record {
             failures: Vec::new(),
             metrics: Vec::new(),
             notes: notes(s),
+            comparison: None,
         };
+        let primary = config
+            .arms
+            .first()
+            .is_none_or(|first| first.label == arm.label);
         Self {
+            files: if primary {
+                ArmFiles::Root
+            } else {
+                ArmFiles::Sub(arm.label.clone())
+            },
             summary,
             samples: BTreeMap::new(),
             raw: Vec::new(),
@@ -437,20 +486,44 @@ impl Record {
                 })
             })
             .collect();
-        let io = |path: PathBuf| move |source| Error::Io { path, source };
-        let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
-        write_atomic(&dir.summary(), &json).map_err(io(dir.summary()))?;
+        let dir = match &self.files {
+            ArmFiles::Root => dir.clone(),
+            ArmFiles::Sub(label) => dir.arm(label).map_err(|source| Error::Io {
+                path: dir.dir.join(label),
+                source,
+            })?,
+        };
         let jsonl: String = self.raw.iter().map(|r| format!("{r}\n")).collect();
-        write_atomic(&dir.metrics_jsonl(), jsonl.as_bytes()).map_err(io(dir.metrics_jsonl()))?;
-        write_atomic(&dir.samples_csv(), report::csv::render(summary).as_bytes())
-            .map_err(io(dir.samples_csv()))?;
-        write_atomic(
-            &dir.report_md(),
-            report::markdown::render(summary).as_bytes(),
-        )
-        .map_err(io(dir.report_md()))?;
+        write_atomic(&dir.metrics_jsonl(), jsonl.as_bytes()).map_err(|source| Error::Io {
+            path: dir.metrics_jsonl(),
+            source,
+        })?;
+        write_summary_files(&dir, summary)?;
         Ok(summary.clone())
     }
+}
+
+/// Which directory an arm's files go to.
+enum ArmFiles {
+    /// The run directory itself (the head).
+    Root,
+    /// A subdirectory named after the arm (the base).
+    Sub(String),
+}
+
+/// Writes `summary.json`, `samples.csv` and `report.md` of a summary, atomically.
+pub fn write_summary_files(dir: &RunDir, summary: &RunSummary) -> Result<(), Error> {
+    let io = |path: PathBuf| move |source| Error::Io { path, source };
+    let json = serde_json::to_vec_pretty(summary).expect("summary serializes");
+    write_atomic(&dir.summary(), &json).map_err(io(dir.summary()))?;
+    write_atomic(&dir.samples_csv(), report::csv::render(summary).as_bytes())
+        .map_err(io(dir.samples_csv()))?;
+    write_atomic(
+        &dir.report_md(),
+        report::markdown::render(summary).as_bytes(),
+    )
+    .map_err(io(dir.report_md()))?;
+    Ok(())
 }
 
 /// What the numbers of this scenario can and cannot tell.

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    compare::Comparison,
     env::{Fingerprint, Revision},
     metrics::{Direction, Kind},
     stats::descriptive::Summary as Stats,
@@ -44,6 +45,9 @@ pub struct RunSummary {
     pub metrics: Vec<MetricResult>,
     /// What the numbers can and cannot tell.
     pub notes: Vec<String>,
+    /// Verdicts against a baseline or another revision, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
 }
 
 /// The scenario parameters that shape the numbers.

@@ -14,6 +14,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process; boxing the big variant would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Measure a P2P network: launch a cluster per repetition, drive workloads, write a report
@@ -22,11 +24,15 @@ pub enum Command {
     ///   cargo xtask perf standard                 5 nodes, the PR gate scenario
     ///   cargo xtask perf minimal --repetitions 3  a quick look
     ///   cargo xtask perf ./my.toml --node-bin ./other-node
+    ///   cargo xtask perf standard --against main  paired ABBA comparison with another revision
+    ///   cargo xtask perf baseline update standard store a run as baselines/standard.json
     ///   cargo xtask perf list                     shipped scenarios
     ///
+    /// Without --against, a run is compared with baselines/<scenario>.json when it exists.
     /// Results go to target/perf/<scenario>/<timestamp>/ (summary.json, report.md, samples.csv,
     /// metrics.jsonl); target/perf/<scenario>/latest points at the newest.
-    /// Exit codes: 0 done, 2 bad scenario or arguments, 3 the run failed, 130 interrupted.
+    /// Exit codes: 0 no regression, 1 regression, 2 bad scenario, baseline or arguments,
+    /// 3 the run failed (node crashed, timeout, build failed), 130 interrupted.
     Perf(PerfArgs),
     /// Install what the tests need (promtool), idempotently, then run `cargo test --workspace`
     Test(TestArgs),
@@ -44,13 +50,24 @@ pub struct PerfArgs {
     pub run: PerfRunArgs,
 }
 
-/// Listings.
+/// Listings and baseline management.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum PerfAction {
     /// List the shipped scenarios
     List,
     /// List every metric with its unit, direction and definition
     Metrics,
+    /// Manage committed baselines
+    #[command(subcommand)]
+    Baseline(BaselineAction),
+}
+
+/// `cargo xtask perf baseline …`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Run the scenario and store the result as baselines/<scenario>.json
+    Update(PerfRunArgs),
 }
 
 /// Options of a perf run.
@@ -77,6 +94,23 @@ pub struct PerfRunArgs {
     /// Node binary speaking the node contract (node/README.md) instead of building swarm-node
     #[arg(long, value_name = "PATH")]
     pub node_bin: Option<PathBuf>,
+    /// Compare with this git revision: build it in a worktree (cached by commit) and run both
+    /// in interleaved ABBA order of fresh clusters; this is the mode CI gates on
+    #[arg(long, value_name = "GIT-REF", conflicts_with = "base_node_bin")]
+    pub against: Option<String>,
+    /// Compare with this node binary instead of a git revision (paired, like --against)
+    #[arg(long, value_name = "PATH")]
+    pub base_node_bin: Option<PathBuf>,
+    /// Extra argument for the base side's nodes, repeatable
+    #[arg(long = "base-node-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub base_node_args: Vec<String>,
+    /// Directory of committed baselines [default: baselines/ in the repository]
+    #[arg(long, value_name = "DIR")]
+    pub baselines: Option<PathBuf>,
+    /// Regression threshold for every metric as a fraction (0.05 = 5 %), replacing
+    /// max(5 %, 2 × noise) and the scenario's [thresholds]
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
+    pub threshold: Option<f64>,
     /// Extra argument for every node, repeatable (e.g. --node-arg=--current-thread)
     #[arg(long = "node-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub node_args: Vec<String>,
@@ -112,4 +146,14 @@ pub struct TestArgs {
     /// Extra arguments passed to `cargo test` (after `--`)
     #[arg(last = true)]
     pub cargo_args: Vec<String>,
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !(0.0..=10.0).contains(&v) {
+        return Err(format!(
+            "{v} is out of range: a threshold is a fraction between 0 and 10 (0.05 = 5 %)"
+        ));
+    }
+    Ok(v)
 }

@@ -7,15 +7,18 @@ mod cli;
 mod tools;
 
 use std::{
+    io::IsTerminal,
     path::{Path, PathBuf},
     process::{Command as Process, ExitCode},
 };
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, PerfAction, PerfArgs, PerfRunArgs, TestArgs, TransportArg};
+use cli::{
+    BaselineAction, Cli, Command, PerfAction, PerfArgs, PerfRunArgs, TestArgs, TransportArg,
+};
 use perf_runner::{
-    perf::{PerfRequest, run_scenario},
+    perf::{PerfRequest, run_scenario, update_baseline},
     report,
     run::Outcome,
     scenario::{Overrides, Transport},
@@ -52,6 +55,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Perf(PerfArgs {
+            action: Some(PerfAction::Baseline(BaselineAction::Update(run))),
+            ..
+        }) => Ok(baseline_update(run)),
         Command::Perf(PerfArgs { action: None, run }) => Ok(perf(run)),
         Command::Test(args) => test(args),
     }
@@ -79,8 +86,9 @@ fn list_scenarios() {
     }
 }
 
-fn perf(args: PerfRunArgs) -> ExitCode {
-    let request = PerfRequest {
+fn request(args: PerfRunArgs) -> PerfRequest {
+    let root = project_root();
+    PerfRequest {
         scenario: args.scenario.expect("clap requires a scenario"),
         overrides: Overrides {
             nodes: args.nodes,
@@ -93,37 +101,84 @@ fn perf(args: PerfRunArgs) -> ExitCode {
         },
         node_bin: args.node_bin,
         node_args: args.node_args,
+        against: args.against,
+        base_node_bin: args.base_node_bin,
+        base_node_args: args.base_node_args,
+        baselines: args.baselines.unwrap_or_else(|| root.join("baselines")),
+        threshold: args.threshold,
         out: args.out,
         keep_logs: args.keep_logs,
         measure_build: args.measure_build,
         quiet: args.quiet,
-        workspace: project_root(),
+        workspace: root,
+    }
+}
+
+fn perf(args: PerfRunArgs) -> ExitCode {
+    let json = args.json;
+    let outcome = match run_scenario(&request(args)) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
     };
-    match run_scenario(&request) {
-        Ok(result) => {
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&result.summary).expect("summary serializes")
-                );
-            } else {
-                print!("{}", report::terminal::render(&result.summary));
-                println!("report: {}", result.dir.report_md().display());
-            }
-            match result.outcome {
-                Outcome::Complete => ExitCode::SUCCESS,
-                Outcome::Interrupted => {
-                    eprintln!(
-                        "interrupted: partial results written to {}",
-                        result.dir.dir.display()
-                    );
-                    ExitCode::from(130)
-                }
-                Outcome::Failed(message) => {
-                    eprintln!("error: the run failed: {message}");
-                    ExitCode::from(3)
-                }
-            }
+    let summary = &outcome.result.summaries[0];
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(summary).expect("summary serializes")
+        );
+    } else {
+        print!("{}", report::terminal::render(summary));
+        if let Some(comparison) = &outcome.comparison {
+            print!(
+                "{}",
+                report::terminal::render_comparison(comparison, std::io::stdout().is_terminal())
+            );
+        }
+        println!("report: {}", outcome.result.dir.report_md().display());
+    }
+    if let Some(notice) = &outcome.notice {
+        eprintln!("note: {notice}");
+    }
+    match run_exit(&outcome.result) {
+        Some(code) => code,
+        None if outcome
+            .comparison
+            .as_ref()
+            .is_some_and(|c| !c.regressions().is_empty()) =>
+        {
+            ExitCode::from(1)
+        }
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// The exit code of an interrupted or failed run; `None` when it completed.
+fn run_exit(result: &perf_runner::run::RunResult) -> Option<ExitCode> {
+    match &result.outcome {
+        Outcome::Complete => None,
+        Outcome::Interrupted => {
+            eprintln!(
+                "interrupted: partial results written to {}",
+                result.dir.dir.display()
+            );
+            Some(ExitCode::from(130))
+        }
+        Outcome::Failed(message) => {
+            eprintln!("error: the run failed: {message}");
+            Some(ExitCode::from(3))
+        }
+    }
+}
+
+fn baseline_update(args: PerfRunArgs) -> ExitCode {
+    match update_baseline(&request(args)) {
+        Ok((result, path)) => {
+            print!("{}", report::terminal::render(&result.summaries[0]));
+            println!("baseline written: {}", path.display());
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -69,3 +69,112 @@ pub fn build_release_node(workspace: &Path, measure: bool) -> Result<BuiltNode, 
 pub fn binary_size_bytes(bin: &Path) -> Option<u64> {
     std::fs::metadata(bin).ok().map(|m| m.len())
 }
+
+/// Builds swarm-node at another git revision, in a temporary worktree, caching the binary by
+/// commit id under `<workspace>/target/perf/bin/<commit>/`. Returns the binary and the commit.
+///
+/// The worktrees share one target directory, so a second revision reuses the compiled
+/// dependencies of the first.
+pub fn build_revision_node(
+    workspace: &Path,
+    git_ref: &str,
+) -> Result<(PathBuf, String), BuildError> {
+    let git = |args: &[&str], dir: &Path| {
+        Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .map_err(|e| BuildError(format!("cannot run git: {e}")))
+    };
+    let out = git(
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{git_ref}^{{commit}}"),
+        ],
+        workspace,
+    )?;
+    if !out.status.success() {
+        return Err(BuildError(format!(
+            "git ref {git_ref:?} does not exist in {}",
+            workspace.display()
+        )));
+    }
+    let commit = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let perf_dir = workspace.join("target/perf");
+    let cached = perf_dir.join("bin").join(&commit).join("swarm-node");
+    if cached.is_file() {
+        return Ok((cached, commit));
+    }
+    let worktree = perf_dir.join("worktrees").join(&commit);
+    let _ = git(
+        &[
+            "worktree",
+            "remove",
+            "--force",
+            &worktree.display().to_string(),
+        ],
+        workspace,
+    );
+    let _ = std::fs::remove_dir_all(&worktree);
+    let add = git(
+        &[
+            "worktree",
+            "add",
+            "--detach",
+            "--force",
+            &worktree.display().to_string(),
+            &commit,
+        ],
+        workspace,
+    )?;
+    if !add.status.success() {
+        return Err(BuildError(format!(
+            "git worktree add for {git_ref} failed: {}",
+            String::from_utf8_lossy(&add.stderr).trim()
+        )));
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target_dir = perf_dir.join("worktree-target");
+    let build = Command::new(cargo)
+        .current_dir(&worktree)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "swarm-node",
+            "--bin",
+            "swarm-node",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    let _ = git(
+        &[
+            "worktree",
+            "remove",
+            "--force",
+            &worktree.display().to_string(),
+        ],
+        workspace,
+    );
+    let build = build.map_err(|e| BuildError(format!("cannot run cargo: {e}")))?;
+    if !build.status.success() {
+        let stderr = String::from_utf8_lossy(&build.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+        return Err(BuildError(format!(
+            "revision {git_ref} ({commit}) does not build:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )));
+    }
+    let parent = cached.parent().expect("cache path has a parent");
+    std::fs::create_dir_all(parent)
+        .map_err(|e| BuildError(format!("{}: {e}", parent.display())))?;
+    let tmp = parent.join(".swarm-node.tmp");
+    std::fs::copy(target_dir.join("release/swarm-node"), &tmp)
+        .and_then(|_| std::fs::rename(&tmp, &cached))
+        .map_err(|e| BuildError(format!("caching the {commit} binary: {e}")))?;
+    Ok((cached, commit))
+}

@@ -1,6 +1,9 @@
 //! `report.md`: the human-readable report of one run.
 
-use crate::{report::format_value, summary::RunSummary};
+use crate::{
+    report::{comparison, format_value},
+    summary::RunSummary,
+};
 
 /// Renders the report.
 pub fn render(summary: &RunSummary) -> String {
@@ -28,6 +31,31 @@ pub fn render(summary: &RunSummary) -> String {
         if summary.revision.dirty { " (with uncommitted changes)" } else { "" },
         summary.node_bin
     ));
+    if let Some(c) = &summary.comparison {
+        out.push_str(&format!(
+            "## Verdict\n\n**{}**\n\n{}\n\n",
+            c.headline(),
+            comparison::method(c)
+        ));
+        for w in &c.warnings {
+            out.push_str(&format!("> Warning: {w}\n\n"));
+        }
+        out.push_str(&format!(
+            "| {} |\n|{}\n",
+            comparison::HEADERS.join(" | "),
+            "---|".repeat(comparison::HEADERS.len())
+        ));
+        for m in &c.metrics {
+            out.push_str(&format!("| {} |\n", comparison::row(m).join(" | ")));
+        }
+        out.push('\n');
+        out.push_str(&comparison::mermaid(c));
+        out.push_str("\n<details><summary>Why each verdict</summary>\n\n");
+        for m in &c.metrics {
+            out.push_str(&format!("- `{}`: {}\n", m.name, m.reason));
+        }
+        out.push_str("\n</details>\n\n## Measurements\n\n");
+    }
     out.push_str(
         "| metric | median | min | max | noise | n | unit |\n|---|---:|---:|---:|---:|---:|---|\n",
     );

@@ -2,6 +2,7 @@
 //!
 //! One file per format. Deciding where the bytes go (file, stdout) is the caller's job.
 
+pub mod comparison;
 pub mod csv;
 pub mod markdown;
 pub mod terminal;

@@ -74,3 +74,54 @@ pub fn render(summary: &RunSummary) -> String {
     }
     out
 }
+
+/// The comparison table, with verdicts coloured when `color` is set.
+pub fn render_comparison(c: &crate::compare::Comparison, color: bool) -> String {
+    use crate::{compare::Verdict, report::comparison};
+    let rows: Vec<[String; 8]> = c.metrics.iter().map(comparison::row).collect();
+    let widths: Vec<usize> = (0..8)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([comparison::HEADERS[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let headers: Vec<String> = comparison::HEADERS.iter().map(|h| h.to_string()).collect();
+    let mut out = format!(
+        "\n{}\n{}\n",
+        line(&headers),
+        "-".repeat(widths.iter().sum::<usize>() + 14)
+    );
+    for (m, row) in c.metrics.iter().zip(&rows) {
+        let text = line(row);
+        let code = match m.verdict {
+            Verdict::Regressed => "31",
+            Verdict::Improved => "32",
+            Verdict::Inconclusive => "33",
+            Verdict::Unchanged => "",
+        };
+        if color && !code.is_empty() {
+            out.push_str(&format!("\x1b[{code}m{text}\x1b[0m\n"));
+        } else {
+            out.push_str(&text);
+            out.push('\n');
+        }
+    }
+    for w in &c.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out.push_str(&format!("{}\n", c.headline()));
+    out
+}

@@ -1,0 +1,627 @@
+//! Samples in, verdicts out: the regression gate (DESIGN.md "Statistics and the gate").
+//!
+//! A metric regresses only if both hold: its Holm-adjusted one-sided p-value is below α,
+//! and its estimated change is worse than its threshold (default max(5 %, 2 × the metric's
+//! measured noise)). "Unchanged" is claimed only when the test had the power to see a change
+//! the size of the threshold (its minimal detectable effect is below it); otherwise the
+//! verdict is "inconclusive". Deterministic metrics compare by plain threshold.
+//!
+//! Two modes: *unpaired* (a run against the committed baseline: Mann–Whitney U, ratio of
+//! medians with a bootstrap interval) and *paired* (base and head run interleaved in one job:
+//! Wilcoxon signed-rank on per-pair log-ratios, Hodges–Lehmann estimate).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    metrics::{self, Direction, Kind},
+    stats::{
+        Alternative, bootstrap, bootstrap::Interval, descriptive::quantile, hodges_lehmann, holm,
+        mann_whitney, power, wilcoxon,
+    },
+};
+
+/// Settings of the gate.
+#[derive(Debug, Clone)]
+pub struct GateConfig {
+    /// Family-wise significance level across the gated metrics.
+    pub alpha: f64,
+    /// Smallest threshold for statistical metrics (0.05 = 5 %).
+    pub min_threshold: f64,
+    /// Threshold as a multiple of the metric's relative noise, when larger.
+    pub noise_multiplier: f64,
+    /// Threshold for deterministic metrics.
+    pub deterministic_threshold: f64,
+    /// Power at which the minimal detectable effect is computed.
+    pub power: f64,
+    /// Fixed thresholds per metric (scenario `[thresholds]`), replacing the default rule.
+    pub overrides: BTreeMap<String, f64>,
+    /// One fixed threshold for every metric (`--threshold`), replacing everything else.
+    pub global: Option<f64>,
+    /// Bootstrap resamples for confidence intervals.
+    pub resamples: usize,
+    /// Bootstrap seed.
+    pub seed: u64,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        Self {
+            alpha: 0.01,
+            min_threshold: 0.05,
+            noise_multiplier: 2.0,
+            deterministic_threshold: 0.01,
+            power: 0.8,
+            overrides: BTreeMap::new(),
+            global: None,
+            resamples: 2000,
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// What the gate concluded about one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Significantly better, by more than the threshold.
+    Improved,
+    /// No change beyond the threshold, and the test could have seen one.
+    Unchanged,
+    /// Significantly worse, by more than the threshold.
+    Regressed,
+    /// Not enough evidence either way (too few samples, too much noise).
+    Inconclusive,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Regressed => "regressed",
+            Verdict::Inconclusive => "inconclusive",
+        })
+    }
+}
+
+/// How base and head samples relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Independent samples: a run against a stored baseline.
+    Unpaired,
+    /// Interleaved pairs from one job: `--against`.
+    Paired,
+}
+
+/// One metric's comparison.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricComparison {
+    /// Metric name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Better direction.
+    pub direction: Direction,
+    /// Whether it counts for the gate.
+    pub gated: bool,
+    /// Samples per side (pairs in paired mode).
+    pub n_base: usize,
+    /// Samples of the head.
+    pub n_head: usize,
+    /// Median of the base samples.
+    pub base_median: f64,
+    /// Median of the head samples.
+    pub head_median: f64,
+    /// Estimated relative change head vs base (0.1 = head 10 % larger).
+    pub change: Option<f64>,
+    /// 95 % interval of the relative change.
+    pub change_ci: Option<Interval>,
+    /// One-sided p-value toward a regression.
+    pub p_regression: Option<f64>,
+    /// Holm-adjusted `p_regression` (gated metrics only).
+    pub p_adjusted: Option<f64>,
+    /// Threshold the change must exceed, relative.
+    pub threshold: f64,
+    /// The metric's relative noise (robust sd of log samples).
+    pub noise: Option<f64>,
+    /// Smallest relative change this test would detect with the configured power.
+    pub mde: Option<f64>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One line explaining the verdict.
+    pub reason: String,
+}
+
+/// The comparison of a whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Unpaired or paired.
+    pub mode: Mode,
+    /// What the base is: "baseline <file> (commit …)" or "revision <ref> (commit …)".
+    pub base_label: String,
+    /// Significance level used.
+    pub alpha: f64,
+    /// Per-metric results, in definition order.
+    pub metrics: Vec<MetricComparison>,
+    /// Warnings that qualify the result (e.g. a different machine).
+    pub warnings: Vec<String>,
+}
+
+impl Comparison {
+    /// Gated metrics that regressed.
+    pub fn regressions(&self) -> Vec<&MetricComparison> {
+        self.metrics
+            .iter()
+            .filter(|m| m.gated && m.verdict == Verdict::Regressed)
+            .collect()
+    }
+
+    /// Gated metrics without a conclusive answer.
+    pub fn inconclusive(&self) -> Vec<&MetricComparison> {
+        self.metrics
+            .iter()
+            .filter(|m| m.gated && m.verdict == Verdict::Inconclusive)
+            .collect()
+    }
+
+    /// One line for the top of reports.
+    pub fn headline(&self) -> String {
+        let regressions = self.regressions();
+        if !regressions.is_empty() {
+            let names: Vec<String> = regressions
+                .iter()
+                .map(|m| format!("{} {:+.1}%", m.name, m.change.unwrap_or(0.0) * 100.0))
+                .collect();
+            return format!(
+                "REGRESSION in {} gated metric(s): {}",
+                regressions.len(),
+                names.join(", ")
+            );
+        }
+        let inconclusive = self.inconclusive();
+        if inconclusive.is_empty() {
+            "No regression: every gated metric is unchanged or improved, with the power to see a change beyond its threshold".into()
+        } else {
+            format!(
+                "No regression detected, but {} gated metric(s) are inconclusive (too few samples or too noisy to rule one out): {}",
+                inconclusive.len(),
+                inconclusive
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
+/// Samples of one metric on both sides. In paired mode `base[i]` and `head[i]` are a pair.
+#[derive(Debug, Clone)]
+pub struct MetricSamples<'a> {
+    /// Metric name (must be defined in `metrics::ALL`).
+    pub name: &'a str,
+    /// Base samples.
+    pub base: &'a [f64],
+    /// Head samples.
+    pub head: &'a [f64],
+}
+
+/// Compares every metric and applies Holm's correction across the gated ones.
+pub fn compare(
+    mode: Mode,
+    base_label: String,
+    samples: &[MetricSamples],
+    config: &GateConfig,
+) -> Comparison {
+    let mut results: Vec<(MetricComparison, Option<f64>, Option<f64>, bool)> = samples
+        .iter()
+        .filter_map(|s| compare_one(mode, s, config))
+        .collect();
+    // Holm across the gated metrics that were tested, separately for each direction.
+    let gated: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].0.gated && results[i].0.p_regression.is_some())
+        .collect();
+    let family = gated.len().max(1);
+    let worse: Vec<f64> = gated
+        .iter()
+        .map(|&i| results[i].0.p_regression.unwrap_or(1.0))
+        .collect();
+    let better: Vec<f64> = gated.iter().map(|&i| results[i].1.unwrap_or(1.0)).collect();
+    for ((&i, worse), better) in gated
+        .iter()
+        .zip(holm::adjust(&worse))
+        .zip(holm::adjust(&better))
+    {
+        results[i].0.p_adjusted = Some(worse);
+        results[i].1 = Some(better);
+    }
+    let metrics = results
+        .into_iter()
+        .map(|(mut r, p_improvement, test_sd, identical)| {
+            decide(
+                &mut r,
+                mode,
+                (p_improvement, test_sd, identical),
+                config,
+                family,
+            );
+            r
+        })
+        .collect();
+    Comparison {
+        mode,
+        base_label,
+        alpha: config.alpha,
+        metrics,
+        warnings: Vec::new(),
+    }
+}
+
+/// Everything but the verdict, which needs the family-wide adjustment. Also returns the
+/// one-sided p-value toward an improvement and the log-scale sd the power calculation uses.
+#[allow(clippy::type_complexity)]
+fn compare_one(
+    mode: Mode,
+    s: &MetricSamples,
+    config: &GateConfig,
+) -> Option<(MetricComparison, Option<f64>, Option<f64>, bool)> {
+    let def = metrics::definition(s.name)?;
+    let base_median = quantile(s.base, 0.5)?;
+    let head_median = quantile(s.head, 0.5)?;
+    let (worse, better) = match def.direction {
+        Direction::LowerIsBetter => (Alternative::Greater, Alternative::Less),
+        Direction::HigherIsBetter => (Alternative::Less, Alternative::Greater),
+    };
+    let positive = s.base.iter().chain(s.head).all(|v| *v > 0.0);
+    let log_base: Vec<f64> = s.base.iter().map(|v| v.ln()).collect();
+    let noise = if positive {
+        power::robust_sd(&log_base)
+    } else {
+        None
+    };
+    let threshold = config
+        .global
+        .or_else(|| config.overrides.get(s.name).copied())
+        .unwrap_or(match def.kind {
+            Kind::Deterministic => config.deterministic_threshold,
+            _ => config
+                .min_threshold
+                .max(config.noise_multiplier * noise.unwrap_or(0.0)),
+        });
+    let mut result = MetricComparison {
+        name: s.name.to_owned(),
+        unit: def.unit.to_owned(),
+        direction: def.direction,
+        gated: def.gated,
+        n_base: s.base.len(),
+        n_head: s.head.len(),
+        base_median,
+        head_median,
+        change: (base_median != 0.0).then(|| head_median / base_median - 1.0),
+        change_ci: None,
+        p_regression: None,
+        p_adjusted: None,
+        threshold,
+        noise,
+        mde: None,
+        verdict: Verdict::Inconclusive,
+        reason: String::new(),
+    };
+    let identical = s.base.iter().chain(s.head).all(|v| *v == s.base[0]);
+    if def.kind == Kind::Deterministic {
+        return Some((result, None, None, identical));
+    }
+    let (p_improvement, test_sd) = match mode {
+        Mode::Unpaired => {
+            result.p_regression = mann_whitney::test(s.head, s.base, worse).map(|t| t.p);
+            result.change_ci =
+                bootstrap::ratio_of_medians(s.base, s.head, 0.95, config.resamples, config.seed)
+                    .map(|ci| Interval {
+                        low: ci.low - 1.0,
+                        high: ci.high - 1.0,
+                    });
+            let log_head: Vec<f64> = s.head.iter().map(|v| v.ln()).collect();
+            // Pooled log-scale noise of both sides.
+            let sd = if positive {
+                power::robust_sd(&log_base)
+                    .zip(power::robust_sd(&log_head))
+                    .map(|(a, b)| a.max(b))
+            } else {
+                None
+            };
+            (mann_whitney::test(s.head, s.base, better).map(|t| t.p), sd)
+        }
+        Mode::Paired => {
+            let n = s.base.len().min(s.head.len());
+            let diffs: Vec<f64> = if positive {
+                (0..n).map(|i| (s.head[i] / s.base[i]).ln()).collect()
+            } else {
+                (0..n).map(|i| s.head[i] - s.base[i]).collect()
+            };
+            result.p_regression = Some(wilcoxon::test(&diffs, worse).map_or(1.0, |t| t.p));
+            if positive {
+                result.change = hodges_lehmann::one_sample(&diffs).map(|hl| hl.exp() - 1.0);
+                result.change_ci =
+                    bootstrap::paired_ratio(&diffs, 0.95, config.resamples, config.seed).map(
+                        |ci| Interval {
+                            low: ci.low - 1.0,
+                            high: ci.high - 1.0,
+                        },
+                    );
+            }
+            let sd = if positive {
+                power::robust_sd(&diffs)
+            } else {
+                None
+            };
+            (
+                Some(wilcoxon::test(&diffs, better).map_or(1.0, |t| t.p)),
+                sd,
+            )
+        }
+    };
+    Some((result, p_improvement, test_sd, identical))
+}
+
+fn decide(
+    r: &mut MetricComparison,
+    mode: Mode,
+    (p_improvement, test_sd, identical): (Option<f64>, Option<f64>, bool),
+    config: &GateConfig,
+    family: usize,
+) {
+    let worse_by = |change: f64| match r.direction {
+        Direction::LowerIsBetter => change,
+        Direction::HigherIsBetter => -change,
+    };
+    let pct = |x: f64| x * 100.0;
+    if metrics::definition(&r.name).map(|d| d.kind) == Some(Kind::Deterministic) {
+        let (verdict, reason) = match r.change.map(worse_by) {
+            None => (Verdict::Inconclusive, "base is zero".to_owned()),
+            Some(w) if w > r.threshold => (
+                Verdict::Regressed,
+                format!(
+                    "deterministic: worse by {:.2}% > {:.1}%",
+                    pct(w),
+                    pct(r.threshold)
+                ),
+            ),
+            Some(w) if -w > r.threshold => (
+                Verdict::Improved,
+                format!(
+                    "deterministic: better by {:.2}% > {:.1}%",
+                    pct(-w),
+                    pct(r.threshold)
+                ),
+            ),
+            Some(_) => (
+                Verdict::Unchanged,
+                format!("deterministic: within {:.1}%", pct(r.threshold)),
+            ),
+        };
+        r.verdict = verdict;
+        r.reason = reason;
+        return;
+    }
+    if identical {
+        r.verdict = Verdict::Unchanged;
+        r.reason = "the same value in every repetition on both sides".into();
+        return;
+    }
+    if r.n_base < 2 || r.n_head < 2 {
+        r.verdict = Verdict::Inconclusive;
+        r.reason = format!("{} vs {} samples: too few to test", r.n_base, r.n_head);
+        return;
+    }
+    // Under Holm the first (smallest) p-value faces α / family: the power to promise is that.
+    let level = if r.gated {
+        config.alpha / family as f64
+    } else {
+        config.alpha
+    };
+    r.mde = test_sd.and_then(|sd| match mode {
+        Mode::Unpaired => power::unpaired_mde(r.n_base, r.n_head, sd, level, config.power),
+        Mode::Paired => power::paired_mde(r.n_base.min(r.n_head), sd, level, config.power),
+    });
+    let p_worse = if r.gated {
+        r.p_adjusted.or(r.p_regression)
+    } else {
+        r.p_regression
+    };
+    let w = worse_by(r.change.unwrap_or(0.0));
+    if p_worse.is_some_and(|p| p < config.alpha) && w > r.threshold {
+        r.verdict = Verdict::Regressed;
+        r.reason = format!(
+            "p = {:.4} < {} and worse by {:.1}% > threshold {:.1}%",
+            p_worse.unwrap_or(1.0),
+            config.alpha,
+            pct(w),
+            pct(r.threshold)
+        );
+    } else if p_improvement.is_some_and(|p| p < config.alpha) && -w > r.threshold {
+        r.verdict = Verdict::Improved;
+        r.reason = format!(
+            "better by {:.1}% > threshold {:.1}%",
+            pct(-w),
+            pct(r.threshold)
+        );
+    } else if w <= r.threshold
+        && (r.mde.is_some_and(|mde| mde <= r.threshold) || test_sd == Some(0.0))
+    {
+        r.verdict = Verdict::Unchanged;
+        r.reason = match r.mde {
+            Some(mde) => format!(
+                "within ±{:.1}%; this test detects ≥ {:.1}%",
+                pct(r.threshold),
+                pct(mde)
+            ),
+            None => format!("within ±{:.1}%; no noise at all", pct(r.threshold)),
+        };
+    } else {
+        r.verdict = Verdict::Inconclusive;
+        r.reason = match r.mde {
+            Some(mde) if w <= r.threshold => format!(
+                "could only detect changes ≥ {:.1}% (threshold {:.1}%): more repetitions needed",
+                pct(mde),
+                pct(r.threshold)
+            ),
+            Some(_) => format!(
+                "worse by {:.1}% but not significant (p = {:.3})",
+                pct(w),
+                p_worse.unwrap_or(1.0)
+            ),
+            None => "too few samples to reach significance, or values not all positive".to_owned(),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    fn noisy(center: f64, n: usize, rel: f64, seed: u64) -> Vec<f64> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..n)
+            .map(|_| center * (1.0 + rng.random_range(-rel..rel)))
+            .collect()
+    }
+
+    fn one(mode: Mode, name: &str, base: &[f64], head: &[f64]) -> MetricComparison {
+        let samples = [MetricSamples { name, base, head }];
+        compare(mode, "test".into(), &samples, &GateConfig::default())
+            .metrics
+            .remove(0)
+    }
+
+    #[test]
+    fn clear_twenty_percent_slowdown_is_a_regression() {
+        let base = noisy(100.0, 15, 0.03, 1);
+        let head = noisy(120.0, 15, 0.03, 2);
+        let r = one(Mode::Unpaired, "formation_time_ms", &base, &head);
+        assert_eq!(r.verdict, Verdict::Regressed, "{r:?}");
+        assert!((r.change.unwrap() - 0.2).abs() < 0.04);
+        let paired = one(Mode::Paired, "formation_time_ms", &base, &head);
+        assert_eq!(paired.verdict, Verdict::Regressed, "{paired:?}");
+    }
+
+    #[test]
+    fn identical_distributions_are_unchanged_not_regressed() {
+        let base = noisy(100.0, 20, 0.02, 3);
+        let head = noisy(100.0, 20, 0.02, 4);
+        for mode in [Mode::Unpaired, Mode::Paired] {
+            let r = one(mode, "gossip_latency_ms_p50", &base, &head);
+            assert_eq!(r.verdict, Verdict::Unchanged, "{mode:?}: {r:?}");
+            assert!(r.mde.unwrap() <= r.threshold);
+        }
+    }
+
+    #[test]
+    fn tiny_samples_are_inconclusive() {
+        let r = one(
+            Mode::Unpaired,
+            "formation_time_ms",
+            &[100.0, 101.0, 99.0],
+            &[130.0, 131.0, 129.0],
+        );
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{r:?}");
+        let r = one(Mode::Paired, "formation_time_ms", &[100.0], &[130.0]);
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{r:?}");
+    }
+
+    #[test]
+    fn higher_is_better_metrics_regress_downwards() {
+        let base = noisy(4000.0, 15, 0.02, 5);
+        let head = noisy(3000.0, 15, 0.02, 6);
+        assert_eq!(
+            one(Mode::Unpaired, "throughput_mbit_s", &base, &head).verdict,
+            Verdict::Regressed
+        );
+        assert_eq!(
+            one(Mode::Unpaired, "throughput_mbit_s", &head, &base).verdict,
+            Verdict::Improved
+        );
+    }
+
+    #[test]
+    fn significant_but_small_change_is_not_a_regression() {
+        // 2 % slower with 0.5 % noise: detectable, but below the 5 % floor.
+        let base = noisy(100.0, 30, 0.005, 7);
+        let head = noisy(102.0, 30, 0.005, 8);
+        let r = one(Mode::Unpaired, "formation_time_ms", &base, &head);
+        assert_eq!(r.verdict, Verdict::Unchanged, "{r:?}");
+    }
+
+    #[test]
+    fn constant_identical_samples_are_unchanged() {
+        let zeros = [0.0; 6];
+        assert_eq!(
+            one(Mode::Paired, "gossip_duplicate_ratio", &zeros, &zeros).verdict,
+            Verdict::Unchanged
+        );
+        let worse = [0.0, 0.1, 0.1, 0.2, 0.1, 0.1];
+        assert_ne!(
+            one(Mode::Paired, "gossip_duplicate_ratio", &zeros, &worse).verdict,
+            Verdict::Unchanged
+        );
+    }
+
+    #[test]
+    fn deterministic_metrics_use_a_plain_threshold() {
+        let r = one(Mode::Unpaired, "binary_size_bytes", &[1000.0], &[1020.0]);
+        assert_eq!(r.verdict, Verdict::Regressed);
+        let r = one(Mode::Unpaired, "binary_size_bytes", &[1000.0], &[1005.0]);
+        assert_eq!(r.verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn holm_makes_one_of_many_weak_signals_insignificant() {
+        // Three gated metrics; one shows a moderate shift whose raw p is below α but whose
+        // adjusted p is not.
+        let base = noisy(100.0, 8, 0.03, 9);
+        let head = noisy(112.0, 8, 0.03, 10);
+        let flat = noisy(100.0, 8, 0.03, 11);
+        let samples = [
+            MetricSamples {
+                name: "formation_time_ms",
+                base: &base,
+                head: &head,
+            },
+            MetricSamples {
+                name: "dht_put_ms_p50",
+                base: &base,
+                head: &flat,
+            },
+            MetricSamples {
+                name: "gossip_latency_ms_p50",
+                base: &base,
+                head: &flat,
+            },
+        ];
+        let c = compare(Mode::Unpaired, "t".into(), &samples, &GateConfig::default());
+        let f = &c.metrics[0];
+        assert!(f.p_adjusted.unwrap() >= f.p_regression.unwrap());
+        assert!(c.headline().contains("REGRESSION") == (f.verdict == Verdict::Regressed));
+    }
+
+    #[test]
+    fn threshold_overrides_apply() {
+        let base = noisy(100.0, 15, 0.01, 12);
+        let head = noisy(103.0, 15, 0.01, 13);
+        let config = GateConfig {
+            global: Some(0.02),
+            ..Default::default()
+        };
+        let samples = [MetricSamples {
+            name: "formation_time_ms",
+            base: &base,
+            head: &head,
+        }];
+        let r = &compare(Mode::Unpaired, "t".into(), &samples, &config).metrics[0];
+        assert_eq!(r.threshold, 0.02);
+        assert_eq!(r.verdict, Verdict::Regressed, "{r:?}");
+    }
+}
