@@ -52,6 +52,10 @@ impl RunDir {
     pub fn report_md(&self) -> PathBuf {
         self.dir.join("report.md")
     }
+    /// `plots/`.
+    pub fn plots(&self) -> PathBuf {
+        self.dir.join("plots")
+    }
     /// `nodes/`: node logs.
     pub fn nodes(&self) -> PathBuf {
         self.dir.join("nodes")

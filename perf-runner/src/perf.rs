@@ -15,6 +15,7 @@ use crate::{
     env::Revision,
     measure::build::{binary_size_bytes, build_release_node, build_revision_node},
     progress::ProgressBarObserver,
+    report::plots::{self, PlotData},
     run::{self, Arm, RunConfig, RunResult},
     scenario::{self, Overrides, Scenario},
     summary::RunSummary,
@@ -61,6 +62,24 @@ pub struct PerfOutcome {
     pub comparison: Option<Comparison>,
     /// Why there is no comparison, when there is none.
     pub notice: Option<String>,
+    /// Why the plots are missing, if they are: plots never fail a run.
+    pub plot_error: Option<String>,
+}
+
+/// Draws the plots of a finished run and lists them in the head summary.
+fn draw_plots(result: &mut RunResult) -> Result<(), plots::PlotError> {
+    let data = PlotData {
+        head: &result.summaries[0],
+        base: result.summaries.get(1),
+        gossip_latencies_ms: &result.gossip_latencies_ms,
+    };
+    let files = plots::render(&result.dir.plots(), &data)?;
+    result.summaries[0].plots = files
+        .iter()
+        .filter_map(|f| f.strip_prefix(&result.dir.dir).ok())
+        .map(|f| f.display().to_string())
+        .collect();
+    Ok(())
 }
 
 /// Runs the scenario and compares it with the baseline or the `--against` revision.
@@ -112,15 +131,14 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
         );
         (None, Some(notice))
     };
-    if let Some(comparison) = &comparison {
-        let head = &mut result.summaries[0];
-        head.comparison = Some(comparison.clone());
-        run::write_summary_files(&result.dir, head)?;
-    }
+    result.summaries[0].comparison = comparison.clone();
+    let plot_error = draw_plots(&mut result).err().map(|e| e.to_string());
+    run::write_summary_files(&result.dir, &result.summaries[0])?;
     Ok(PerfOutcome {
         result,
         comparison,
         notice,
+        plot_error,
     })
 }
 

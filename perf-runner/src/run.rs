@@ -90,6 +90,8 @@ pub struct RunResult {
     pub dir: RunDir,
     /// How it ended.
     pub outcome: Outcome,
+    /// Every gossip delivery's latency in ms over the measured repetitions, per arm (head first).
+    pub gossip_latencies_ms: Vec<(String, Vec<f64>)>,
 }
 
 /// The order of arm runs within repetition `index`: ABBA, so that drift over the run (thermal,
@@ -195,10 +197,17 @@ pub async fn run(
         source,
     })?;
     observer.finished();
+    let gossip_latencies_ms = config
+        .arms
+        .iter()
+        .zip(&records)
+        .map(|(arm, r)| (arm.label.clone(), r.gossip_latencies_ms.clone()))
+        .collect();
     Ok(RunResult {
         summaries,
         dir,
         outcome,
+        gossip_latencies_ms,
     })
 }
 
@@ -398,6 +407,7 @@ struct Record {
     samples: BTreeMap<&'static str, Vec<(usize, f64)>>,
     raw: Vec<serde_json::Value>,
     failures: Vec<Failure>,
+    gossip_latencies_ms: Vec<f64>,
 }
 
 impl Record {
@@ -427,6 +437,7 @@ impl Record {
             failures: Vec::new(),
             metrics: Vec::new(),
             notes: notes(s),
+            plots: Vec::new(),
             comparison: None,
         };
         let primary = config
@@ -443,6 +454,7 @@ impl Record {
             samples: BTreeMap::new(),
             raw: Vec::new(),
             failures: Vec::new(),
+            gossip_latencies_ms: Vec::new(),
         }
     }
 
@@ -455,6 +467,12 @@ impl Record {
                     .push((repetition, *value));
             }
         }
+        self.gossip_latencies_ms.extend(
+            raw.iter()
+                .filter(|r| r["phase"] == "gossip")
+                .filter_map(|r| r["latency_us"].as_f64())
+                .map(|us| us / 1000.0),
+        );
         self.raw.extend(raw.into_iter().map(|mut r| {
             r["repetition"] = json!(repetition);
             r

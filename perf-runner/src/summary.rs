@@ -45,6 +45,9 @@ pub struct RunSummary {
     pub metrics: Vec<MetricResult>,
     /// What the numbers can and cannot tell.
     pub notes: Vec<String>,
+    /// Plot files, relative to the run directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plots: Vec<String>,
     /// Verdicts against a baseline or another revision, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,

@@ -142,6 +142,9 @@ fn perf(args: PerfRunArgs) -> ExitCode {
     if let Some(notice) = &outcome.notice {
         eprintln!("note: {notice}");
     }
+    if let Some(error) = &outcome.plot_error {
+        eprintln!("warning: plots were not drawn: {error}");
+    }
     match run_exit(&outcome.result) {
         Some(code) => code,
         None if outcome

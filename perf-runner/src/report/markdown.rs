@@ -88,6 +88,18 @@ pub fn render(summary: &RunSummary) -> String {
             ));
         }
     }
+    let svgs: Vec<&String> = summary
+        .plots
+        .iter()
+        .filter(|p| p.ends_with(".svg"))
+        .collect();
+    if !svgs.is_empty() {
+        out.push_str("\n## Plots\n\n");
+        for plot in svgs {
+            out.push_str(&format!("![{plot}]({plot})\n\n"));
+        }
+        out.push_str("PNG versions sit beside the SVGs.\n");
+    }
     out.push_str("\n## What the numbers mean\n\n");
     for n in &summary.notes {
         out.push_str(&format!("- {n}\n"));

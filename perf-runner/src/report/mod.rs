@@ -5,6 +5,7 @@
 pub mod comparison;
 pub mod csv;
 pub mod markdown;
+pub mod plots;
 pub mod terminal;
 
 /// A number formatted for humans, with a precision suited to its size.
