@@ -22,6 +22,7 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod summary;
+pub mod validate;
 pub mod workload;
 
 pub use error::Error;

@@ -61,6 +61,23 @@ pub enum PerfAction {
     /// Manage committed baselines
     #[command(subcommand)]
     Baseline(BaselineAction),
+    /// Measure the gate: A/A runs give the false-alarm rate, runs against a fault-injection
+    /// build with a deliberate delay give the detection rate (writes validation.md)
+    Validate(ValidateArgs),
+}
+
+/// `cargo xtask perf validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Paired runs per experiment
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub runs: usize,
+    /// Delay injected per handled gossip message and DHT request, microseconds
+    #[arg(long, value_name = "MICROSECONDS", default_value_t = 60)]
+    pub inject_delay_us: u64,
+    /// Scenario and run options
+    #[command(flatten)]
+    pub run: PerfRunArgs,
 }
 
 /// `cargo xtask perf baseline …`.

@@ -16,12 +16,14 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{
     BaselineAction, Cli, Command, PerfAction, PerfArgs, PerfRunArgs, TestArgs, TransportArg,
+    ValidateArgs,
 };
 use perf_runner::{
     perf::{PerfRequest, run_scenario, update_baseline},
     report,
     run::Outcome,
     scenario::{Overrides, Transport},
+    validate::ValidateRequest,
 };
 
 fn main() -> ExitCode {
@@ -59,6 +61,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: Some(PerfAction::Baseline(BaselineAction::Update(run))),
             ..
         }) => Ok(baseline_update(run)),
+        Command::Perf(PerfArgs {
+            action: Some(PerfAction::Validate(args)),
+            ..
+        }) => Ok(validate(args)),
         Command::Perf(PerfArgs { action: None, run }) => Ok(perf(run)),
         Command::Test(args) => test(args),
     }
@@ -172,6 +178,25 @@ fn run_exit(result: &perf_runner::run::RunResult) -> Option<ExitCode> {
         Outcome::Failed(message) => {
             eprintln!("error: the run failed: {message}");
             Some(ExitCode::from(3))
+        }
+    }
+}
+
+fn validate(args: ValidateArgs) -> ExitCode {
+    let request = ValidateRequest {
+        perf: request(args.run),
+        runs: args.runs,
+        inject_delay_us: args.inject_delay_us,
+    };
+    match perf_runner::validate::validate(&request) {
+        Ok((validation, dir)) => {
+            print!("{}", perf_runner::validate::render(&validation));
+            println!("written: {}", dir.dir.join("validation.md").display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

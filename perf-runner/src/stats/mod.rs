@@ -10,6 +10,7 @@ pub mod hodges_lehmann;
 pub mod holm;
 pub mod mann_whitney;
 pub mod power;
+pub mod proportion;
 pub mod rank;
 pub mod wilcoxon;
 

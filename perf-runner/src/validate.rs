@@ -1,0 +1,385 @@
+//! `cargo xtask perf validate`: measures the gate instead of assuming it works.
+//!
+//! Two experiments, each a series of complete paired runs (`--against`-style, ABBA):
+//! - A/A: the same binary on both sides. Every "regressed" verdict is a false alarm.
+//! - Injected: a fault-injection build with `--inject-delay-us=D` on the head side and
+//!   `--inject-delay-us=0` on the base side (same build), so the only difference is the
+//!   deliberate slowdown of message and DHT handling. Every "regressed" verdict on a gated
+//!   latency metric is a detection.
+//!
+//! Rates are reported per metric comparison and per run, with Clopper–Pearson intervals.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Error,
+    compare::{Comparison, Verdict},
+    measure::build::{BuildError, build_release_node},
+    output::{RunDir, write_atomic},
+    perf::{PerfRequest, run_scenario},
+    run::Outcome,
+    stats::{bootstrap::Interval, descriptive::quantile, proportion::clopper_pearson},
+};
+
+/// Gated latency metrics whose detection the injected delay is meant to show.
+pub const LATENCY_METRICS: &[&str] = &[
+    "formation_time_ms",
+    "dht_put_ms_p50",
+    "dht_get_ms_p50",
+    "gossip_latency_ms_p50",
+];
+
+/// What to validate.
+#[derive(Debug, Clone)]
+pub struct ValidateRequest {
+    /// Scenario and options, as for a perf run (node binaries are chosen here).
+    pub perf: PerfRequest,
+    /// Paired runs per experiment.
+    pub runs: usize,
+    /// Injected delay per handled message or DHT request, microseconds.
+    pub inject_delay_us: u64,
+}
+
+/// A rate with its interval.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rate {
+    /// Events.
+    pub k: usize,
+    /// Trials.
+    pub n: usize,
+    /// k / n.
+    pub rate: f64,
+    /// 95 % Clopper–Pearson interval.
+    pub ci95: Option<Interval>,
+}
+
+impl Rate {
+    fn of(k: usize, n: usize) -> Self {
+        Self {
+            k,
+            n,
+            rate: if n == 0 { 0.0 } else { k as f64 / n as f64 },
+            ci95: clopper_pearson(k, n, 0.95),
+        }
+    }
+}
+
+/// The validation result, written as `validation.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Validation {
+    /// Scenario name.
+    pub scenario: String,
+    /// Paired repetitions per run.
+    pub repetitions: usize,
+    /// Injected delay, µs.
+    pub inject_delay_us: u64,
+    /// A/A: regressed verdicts over gated metric comparisons.
+    pub false_alarms_per_metric: Rate,
+    /// A/A: runs with any gated regression over runs.
+    pub false_alarms_per_run: Rate,
+    /// Injected: regressed verdicts over gated latency metric comparisons.
+    pub detections_per_metric: Rate,
+    /// Injected: runs whose gate failed over runs.
+    pub detections_per_run: Rate,
+    /// Median relative slowdown the injection caused, per latency metric (what "D µs" meant).
+    pub injected_change: Vec<(String, Option<f64>)>,
+    /// Verdicts of every run, for the record.
+    pub runs: Vec<ValidationRun>,
+}
+
+/// One paired run of either experiment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ValidationRun {
+    /// `aa` or `injected`.
+    pub experiment: String,
+    /// Run directory.
+    pub dir: String,
+    /// (metric, verdict, change) of every gated metric.
+    pub verdicts: Vec<(String, Verdict, Option<f64>)>,
+}
+
+/// Builds the fault-injection node (cached in its own target directory).
+fn build_fault_injection_node(workspace: &std::path::Path) -> Result<PathBuf, BuildError> {
+    let target = workspace.join("target/perf/fault-injection-target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(workspace)
+        .env("CARGO_TARGET_DIR", &target)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "swarm-node",
+            "--bin",
+            "swarm-node",
+            "--features",
+            "fault-injection",
+        ])
+        .output()
+        .map_err(|e| BuildError(format!("cannot run cargo: {e}")))?;
+    if !out.status.success() {
+        return Err(BuildError(format!(
+            "fault-injection build failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(target.join("release/swarm-node"))
+}
+
+/// Runs both experiments and writes `validation.json` and `validation.md`.
+pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error> {
+    let workspace = &request.perf.workspace;
+    let root = request
+        .perf
+        .out
+        .clone()
+        .unwrap_or_else(|| workspace.join("target/perf"))
+        .join("validate");
+    let scenario = crate::scenario::resolve(&request.perf.scenario)?
+        .with_overrides(&request.perf.overrides)?;
+    let dir = RunDir::create(&root, &scenario.name).map_err(|source| Error::Io {
+        path: root.clone(),
+        source,
+    })?;
+    let plain = build_release_node(workspace, false)?.bin;
+    let injected = build_fault_injection_node(workspace)?;
+
+    let mut runs = Vec::new();
+    let experiments: [(&str, PerfRequest); 2] = [
+        (
+            "aa",
+            PerfRequest {
+                node_bin: Some(plain.clone()),
+                base_node_bin: Some(plain),
+                ..request.perf.clone()
+            },
+        ),
+        (
+            "injected",
+            PerfRequest {
+                node_bin: Some(injected.clone()),
+                node_args: vec![format!("--inject-delay-us={}", request.inject_delay_us)],
+                base_node_bin: Some(injected),
+                base_node_args: vec!["--inject-delay-us=0".into()],
+                ..request.perf.clone()
+            },
+        ),
+    ];
+    for (name, perf) in experiments {
+        let perf = PerfRequest {
+            out: Some(dir.dir.join("runs").join(name)),
+            against: None,
+            ..perf
+        };
+        for _ in 0..request.runs {
+            let outcome = run_scenario(&perf)?;
+            match &outcome.result.outcome {
+                Outcome::Complete => {}
+                Outcome::Interrupted => {
+                    return Err(Error::NodeBin("validation interrupted".into()));
+                }
+                Outcome::Failed(message) => {
+                    return Err(Error::NodeBin(format!(
+                        "a validation run failed: {message}"
+                    )));
+                }
+            }
+            let comparison = outcome.comparison.expect("paired runs always compare");
+            runs.push(record(name, &outcome.result.dir.dir, &comparison));
+        }
+    }
+    let validation = summarize(
+        &scenario.name,
+        scenario.repetitions,
+        request.inject_delay_us,
+        runs,
+    );
+    let io = |path: PathBuf| move |source| Error::Io { path, source };
+    let json = serde_json::to_vec_pretty(&validation).expect("validation serializes");
+    write_atomic(&dir.dir.join("validation.json"), &json)
+        .map_err(io(dir.dir.join("validation.json")))?;
+    write_atomic(
+        &dir.dir.join("validation.md"),
+        render(&validation).as_bytes(),
+    )
+    .map_err(io(dir.dir.join("validation.md")))?;
+    Ok((validation, dir))
+}
+
+fn record(experiment: &str, dir: &std::path::Path, comparison: &Comparison) -> ValidationRun {
+    ValidationRun {
+        experiment: experiment.into(),
+        dir: dir.display().to_string(),
+        verdicts: comparison
+            .metrics
+            .iter()
+            .filter(|m| m.gated)
+            .map(|m| (m.name.clone(), m.verdict, m.change))
+            .collect(),
+    }
+}
+
+/// Rates from the runs of both experiments.
+pub fn summarize(
+    scenario: &str,
+    repetitions: usize,
+    inject_delay_us: u64,
+    runs: Vec<ValidationRun>,
+) -> Validation {
+    let of = |experiment: &'static str| runs.iter().filter(move |r| r.experiment == experiment);
+    let regressed = |v: &&(String, Verdict, Option<f64>)| v.1 == Verdict::Regressed;
+    let aa_metrics: usize = of("aa").map(|r| r.verdicts.len()).sum();
+    let aa_alarms: usize = of("aa")
+        .map(|r| r.verdicts.iter().filter(regressed).count())
+        .sum();
+    let aa_runs = of("aa").count();
+    let aa_failed_runs = of("aa")
+        .filter(|r| r.verdicts.iter().any(|v| v.1 == Verdict::Regressed))
+        .count();
+    let is_latency = |v: &&(String, Verdict, Option<f64>)| LATENCY_METRICS.contains(&v.0.as_str());
+    let inj_metrics: usize = of("injected")
+        .map(|r| r.verdicts.iter().filter(is_latency).count())
+        .sum();
+    let inj_detected: usize = of("injected")
+        .map(|r| {
+            r.verdicts
+                .iter()
+                .filter(is_latency)
+                .filter(regressed)
+                .count()
+        })
+        .sum();
+    let inj_runs = of("injected").count();
+    let inj_failed_runs = of("injected")
+        .filter(|r| r.verdicts.iter().any(|v| v.1 == Verdict::Regressed))
+        .count();
+    let injected_change = LATENCY_METRICS
+        .iter()
+        .map(|name| {
+            let changes: Vec<f64> = of("injected")
+                .flat_map(|r| r.verdicts.iter())
+                .filter(|v| v.0 == *name)
+                .filter_map(|v| v.2)
+                .collect();
+            (name.to_string(), quantile(&changes, 0.5))
+        })
+        .collect();
+    Validation {
+        scenario: scenario.into(),
+        repetitions,
+        inject_delay_us,
+        false_alarms_per_metric: Rate::of(aa_alarms, aa_metrics),
+        false_alarms_per_run: Rate::of(aa_failed_runs, aa_runs),
+        detections_per_metric: Rate::of(inj_detected, inj_metrics),
+        detections_per_run: Rate::of(inj_failed_runs, inj_runs),
+        injected_change,
+        runs,
+    }
+}
+
+fn rate_text(r: &Rate) -> String {
+    let ci = r.ci95.map_or("-".into(), |ci| {
+        format!("{:.1}% … {:.1}%", ci.low * 100.0, ci.high * 100.0)
+    });
+    format!("{} / {} = {:.1}% (95% CI {ci})", r.k, r.n, r.rate * 100.0)
+}
+
+/// `validation.md`.
+pub fn render(v: &Validation) -> String {
+    let mut out = format!(
+        "# Gate validation: {}\n\n{} paired repetitions per run; injected delay {} µs per handled gossip message and DHT request.\n\n",
+        v.scenario, v.repetitions, v.inject_delay_us
+    );
+    out.push_str("| experiment | per metric comparison | per run |\n|---|---|---|\n");
+    out.push_str(&format!(
+        "| A/A false alarms (goal ≤ 1 % per metric) | {} | {} |\n",
+        rate_text(&v.false_alarms_per_metric),
+        rate_text(&v.false_alarms_per_run)
+    ));
+    out.push_str(&format!(
+        "| injected slowdown detected (latency metrics) | {} | {} |\n\n",
+        rate_text(&v.detections_per_metric),
+        rate_text(&v.detections_per_run)
+    ));
+    out.push_str("What the injected delay did (median change over the injected runs):\n\n");
+    for (name, change) in &v.injected_change {
+        out.push_str(&format!(
+            "- `{name}`: {}\n",
+            change.map_or("-".into(), |c| format!("{:+.1}%", c * 100.0))
+        ));
+    }
+    out.push_str("\nA rate of 0 out of n is not zero: the interval's upper bound is what the experiment can vouch for.\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(experiment: &str, verdicts: &[(&str, Verdict, f64)]) -> ValidationRun {
+        ValidationRun {
+            experiment: experiment.into(),
+            dir: String::new(),
+            verdicts: verdicts
+                .iter()
+                .map(|(n, v, c)| (n.to_string(), *v, Some(*c)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn rates_count_the_right_comparisons() {
+        use Verdict::*;
+        let runs = vec![
+            run(
+                "aa",
+                &[
+                    ("formation_time_ms", Unchanged, 0.0),
+                    ("discovery_ratio", Unchanged, 0.0),
+                ],
+            ),
+            run(
+                "aa",
+                &[
+                    ("formation_time_ms", Regressed, 0.1),
+                    ("discovery_ratio", Unchanged, 0.0),
+                ],
+            ),
+            run(
+                "injected",
+                &[
+                    ("gossip_latency_ms_p50", Regressed, 0.12),
+                    ("discovery_ratio", Unchanged, 0.0),
+                ],
+            ),
+            run(
+                "injected",
+                &[
+                    ("gossip_latency_ms_p50", Inconclusive, 0.08),
+                    ("discovery_ratio", Unchanged, 0.0),
+                ],
+            ),
+        ];
+        let v = summarize("s", 10, 50, runs);
+        assert_eq!(
+            (v.false_alarms_per_metric.k, v.false_alarms_per_metric.n),
+            (1, 4)
+        );
+        assert_eq!((v.false_alarms_per_run.k, v.false_alarms_per_run.n), (1, 2));
+        assert_eq!(
+            (v.detections_per_metric.k, v.detections_per_metric.n),
+            (1, 2),
+            "only latency metrics count"
+        );
+        assert_eq!((v.detections_per_run.k, v.detections_per_run.n), (1, 2));
+        let gossip = v
+            .injected_change
+            .iter()
+            .find(|(n, _)| n == "gossip_latency_ms_p50")
+            .unwrap();
+        assert!((gossip.1.unwrap() - 0.10).abs() < 1e-12);
+        assert!(render(&v).contains("1 / 4 = 25.0%"));
+    }
+}
