@@ -576,3 +576,24 @@ pub async fn interrupted() {
         _ = term.recv() => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_arms_alternate_abba() {
+        let order: Vec<usize> = (0..4).flat_map(|round| abba_order(round, 2)).collect();
+        assert_eq!(order, vec![0, 1, 1, 0, 0, 1, 1, 0]);
+        assert_eq!(abba_order(3, 1), vec![0]);
+    }
+
+    #[test]
+    fn cpu_share_is_a_mean_over_nodes_that_skips_vanished_ones() {
+        let before = [Some(1.0), Some(2.0), None];
+        let after = [Some(1.5), Some(2.1), Some(9.0)];
+        // (0.5 + 0.1) / 2 nodes over 1 s = 30 % of a core.
+        assert!((cpu_share_pct(&before, &after, 1.0) - 30.0).abs() < 1e-9);
+        assert_eq!(cpu_share_pct(&[], &[], 1.0), 0.0);
+    }
+}
