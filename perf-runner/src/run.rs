@@ -293,11 +293,13 @@ async fn phases(
             .iter()
             .enumerate()
             .map(|(index, node)| async move {
-                let events = node
-                    .api
-                    .events()
-                    .await
-                    .map_err(|source| WorkloadError::Api { index, source })?;
+                // `/events` is optional in the node contract: without it formation falls
+                // back to the runner's polled time.
+                let events = match node.api.events().await {
+                    Ok(events) => events,
+                    Err(e) if e.status() == Some(404) => Vec::new(),
+                    Err(source) => return Err(WorkloadError::Api { index, source }),
+                };
                 Ok::<_, WorkloadError>((events, node.process.ready_ns))
             }),
     )

@@ -75,6 +75,9 @@ pub struct ValidateArgs {
     /// Delay injected per handled gossip message and DHT request, microseconds
     #[arg(long, value_name = "MICROSECONDS", default_value_t = 60)]
     pub inject_delay_us: u64,
+    /// Which experiments to run
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Experiment::Aa, Experiment::Injected])]
+    pub experiments: Vec<Experiment>,
     /// Scenario and run options
     #[command(flatten)]
     pub run: PerfRunArgs,
@@ -143,6 +146,15 @@ pub struct PerfRunArgs {
     /// Touch the node's main.rs and time its release rebuild (reported as build_time_s)
     #[arg(long)]
     pub measure_build: bool,
+}
+
+/// A validation experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Experiment {
+    /// The same binary on both sides: measures false alarms
+    Aa,
+    /// A deliberate delay on the head side: measures detection
+    Injected,
 }
 
 /// `--transport`.

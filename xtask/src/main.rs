@@ -15,8 +15,8 @@ use std::{
 use anyhow::Context;
 use clap::Parser;
 use cli::{
-    BaselineAction, Cli, Command, PerfAction, PerfArgs, PerfRunArgs, TestArgs, TransportArg,
-    ValidateArgs,
+    BaselineAction, Cli, Command, Experiment, PerfAction, PerfArgs, PerfRunArgs, TestArgs,
+    TransportArg, ValidateArgs,
 };
 use perf_runner::{
     perf::{PerfRequest, run_scenario, update_baseline},
@@ -187,6 +187,8 @@ fn validate(args: ValidateArgs) -> ExitCode {
         perf: request(args.run),
         runs: args.runs,
         inject_delay_us: args.inject_delay_us,
+        aa: args.experiments.contains(&Experiment::Aa),
+        injected: args.experiments.contains(&Experiment::Injected),
     };
     match perf_runner::validate::validate(&request) {
         Ok((validation, dir)) => {

@@ -1,48 +1,21 @@
 //! The regression gate through the real CLI: baselines, paired runs and exit codes 0/1/2/3.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
-    sync::{Mutex, MutexGuard},
-};
+mod common;
 
+use std::path::Path;
+
+use common::{node_bin, run, serial, xtask};
 use serde_json::{Value, json};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn node_bin() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name("swarm-node");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "swarm-node"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building swarm-node for the tests failed");
-    }
-    bin
-}
 
 /// `cargo xtask perf <args> --node-bin <debug node> -q --warmup 0 --out <tmp>/out`.
 fn perf(tmp: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    run(xtask()
         .arg("perf")
         .args(args)
         .args(["-q", "--warmup", "0", "--node-bin"])
         .arg(node_bin())
         .arg("--out")
-        .arg(tmp.join("out"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into(),
-        String::from_utf8_lossy(&output.stderr).into(),
-    )
+        .arg(tmp.join("out")))
 }
 
 fn latest_summary(tmp: &Path) -> Value {
@@ -80,7 +53,7 @@ fn baseline_update_round_trips_and_later_runs_compare_without_touching_it() {
     let tmp = tempfile::tempdir().unwrap();
     let baselines = tmp.path().join("baselines");
     let dir = baselines.to_str().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let output = xtask()
         .args([
             "perf",
             "baseline",

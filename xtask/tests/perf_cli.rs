@@ -1,53 +1,17 @@
 //! `cargo xtask perf` end to end: the real binary, real node processes on loopback, exit codes.
 
+mod common;
+
 use std::{
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    sync::{Mutex, MutexGuard},
+    process::{Child, Stdio},
     time::{Duration, Instant},
 };
 
+use common::{node_bin, run, serial, xtask};
+
 use serde_json::Value;
-
-/// Runs that start clusters go one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn xtask() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.stdin(Stdio::null());
-    cmd
-}
-
-/// The debug swarm-node next to this xtask binary, built on demand.
-fn node_bin() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name("swarm-node");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "swarm-node"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building swarm-node for the tests failed");
-    }
-    bin
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run xtask");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into(),
-        String::from_utf8_lossy(&stderr).into(),
-    )
-}
 
 fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(name);

@@ -1,4 +1,7 @@
-//! Building swarm-node and measuring the binary: size, and optionally build time.
+//! Building swarm-node (this tree, another git revision, the fault-injection variant) and
+//! measuring the binary: size, and optionally build time.
+//!
+//! Every build goes through [`cargo_build_node`], so all of them report failures the same way.
 
 use std::{
     path::{Path, PathBuf},
@@ -20,30 +23,31 @@ pub struct BuiltNode {
     pub build_time_s: Option<f64>,
 }
 
-/// `cargo build --release -p swarm-node` in `workspace`. With `measure`, first touches the
-/// node's main.rs so the timed build is a real incremental rebuild, not a no-op.
-pub fn build_release_node(workspace: &Path, measure: bool) -> Result<BuiltNode, BuildError> {
-    if measure {
-        let main = workspace.join("node/src/main.rs");
-        let file = std::fs::File::options()
-            .append(true)
-            .open(&main)
-            .map_err(|e| BuildError(format!("touch {}: {e}", main.display())))?;
-        file.set_modified(std::time::SystemTime::now())
-            .map_err(|e| BuildError(format!("touch {}: {e}", main.display())))?;
-    }
+/// `cargo build --release -p swarm-node` in `dir`, into `target_dir` (or the default), with
+/// `features`. Returns the binary path and the wall time of the build.
+fn cargo_build_node(
+    dir: &Path,
+    target_dir: Option<&Path>,
+    features: &[&str],
+) -> Result<(PathBuf, f64), BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(dir).args([
+        "build",
+        "--release",
+        "-p",
+        "swarm-node",
+        "--bin",
+        "swarm-node",
+    ]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    if let Some(target_dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", target_dir);
+    }
     let started = Instant::now();
-    let output = Command::new(cargo)
-        .current_dir(workspace)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "swarm-node",
-            "--bin",
-            "swarm-node",
-        ])
+    let output = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -56,13 +60,38 @@ pub fn build_release_node(workspace: &Path, measure: bool) -> Result<BuiltNode, 
             tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         ));
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
+    let target = target_dir
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| dir.join("target"));
+    Ok((target.join("release/swarm-node"), elapsed))
+}
+
+/// Builds this tree's node. With `measure`, first touches the node's main.rs so the timed
+/// build is a real incremental rebuild, not a no-op.
+pub fn build_release_node(workspace: &Path, measure: bool) -> Result<BuiltNode, BuildError> {
+    if measure {
+        let main = workspace.join("node/src/main.rs");
+        let touch_error = |e: std::io::Error| BuildError(format!("touch {}: {e}", main.display()));
+        let file = std::fs::File::options()
+            .append(true)
+            .open(&main)
+            .map_err(touch_error)?;
+        file.set_modified(std::time::SystemTime::now())
+            .map_err(touch_error)?;
+    }
+    let (bin, elapsed) = cargo_build_node(workspace, None, &[])?;
     Ok(BuiltNode {
-        bin: target.join("release/swarm-node"),
+        bin,
         build_time_s: measure.then_some(elapsed),
     })
+}
+
+/// Builds the node with the `fault-injection` feature, in its own target directory so the
+/// measured binary is never replaced by it.
+pub fn build_fault_injection_node(workspace: &Path) -> Result<PathBuf, BuildError> {
+    let target = workspace.join("target/perf/fault-injection-target");
+    cargo_build_node(workspace, Some(&target), &["fault-injection"]).map(|(bin, _)| bin)
 }
 
 /// File size of the binary, bytes.
@@ -79,22 +108,19 @@ pub fn build_revision_node(
     workspace: &Path,
     git_ref: &str,
 ) -> Result<(PathBuf, String), BuildError> {
-    let git = |args: &[&str], dir: &Path| {
+    let git = |args: &[&str]| {
         Command::new("git")
-            .current_dir(dir)
+            .current_dir(workspace)
             .args(args)
             .output()
             .map_err(|e| BuildError(format!("cannot run git: {e}")))
     };
-    let out = git(
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{git_ref}^{{commit}}"),
-        ],
-        workspace,
-    )?;
+    let out = git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{git_ref}^{{commit}}"),
+    ])?;
     if !out.status.success() {
         return Err(BuildError(format!(
             "git ref {git_ref:?} does not exist in {}",
@@ -108,72 +134,36 @@ pub fn build_revision_node(
         return Ok((cached, commit));
     }
     let worktree = perf_dir.join("worktrees").join(&commit);
-    let _ = git(
-        &[
-            "worktree",
-            "remove",
-            "--force",
-            &worktree.display().to_string(),
-        ],
-        workspace,
-    );
+    let worktree_arg = worktree.display().to_string();
+    let _ = git(&["worktree", "remove", "--force", &worktree_arg]);
     let _ = std::fs::remove_dir_all(&worktree);
-    let add = git(
-        &[
-            "worktree",
-            "add",
-            "--detach",
-            "--force",
-            &worktree.display().to_string(),
-            &commit,
-        ],
-        workspace,
-    )?;
+    let add = git(&[
+        "worktree",
+        "add",
+        "--detach",
+        "--force",
+        &worktree_arg,
+        &commit,
+    ])?;
     if !add.status.success() {
         return Err(BuildError(format!(
             "git worktree add for {git_ref} failed: {}",
             String::from_utf8_lossy(&add.stderr).trim()
         )));
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target_dir = perf_dir.join("worktree-target");
-    let build = Command::new(cargo)
-        .current_dir(&worktree)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "swarm-node",
-            "--bin",
-            "swarm-node",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output();
-    let _ = git(
-        &[
-            "worktree",
-            "remove",
-            "--force",
-            &worktree.display().to_string(),
-        ],
-        workspace,
-    );
-    let build = build.map_err(|e| BuildError(format!("cannot run cargo: {e}")))?;
-    if !build.status.success() {
-        let stderr = String::from_utf8_lossy(&build.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
-        return Err(BuildError(format!(
+    let built = cargo_build_node(&worktree, Some(&perf_dir.join("worktree-target")), &[]);
+    let _ = git(&["worktree", "remove", "--force", &worktree_arg]);
+    let (bin, _) = built.map_err(|e| {
+        BuildError(format!(
             "revision {git_ref} ({commit}) does not build:\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        )));
-    }
+            e.0
+        ))
+    })?;
     let parent = cached.parent().expect("cache path has a parent");
     std::fs::create_dir_all(parent)
         .map_err(|e| BuildError(format!("{}: {e}", parent.display())))?;
     let tmp = parent.join(".swarm-node.tmp");
-    std::fs::copy(target_dir.join("release/swarm-node"), &tmp)
+    std::fs::copy(&bin, &tmp)
         .and_then(|_| std::fs::rename(&tmp, &cached))
         .map_err(|e| BuildError(format!("caching the {commit} binary: {e}")))?;
     Ok((cached, commit))

@@ -226,4 +226,19 @@ mod tests {
         assert_eq!(values["formation_time_ms"], 3.0);
         assert_eq!(values["convergence_time_ms"], 9.0);
     }
+
+    #[test]
+    fn a_node_without_events_falls_back_to_the_polled_time() {
+        let a = vec![
+            ev(1_000_000, "connected", Some(1), None),
+            ev(2_000_000, "mesh_changed", None, Some(1)),
+        ];
+        let values = from_events(
+            0,
+            &[(a, 0), (vec![], 0)],
+            FormationTarget { peers: 1, mesh: 1 },
+            7_000_000,
+        );
+        assert_eq!(values["formation_time_ms"], 7.0);
+    }
 }
