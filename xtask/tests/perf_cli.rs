@@ -215,7 +215,10 @@ fn a_real_cluster_run_writes_every_metric_with_sane_values() {
         .arg("--node-bin")
         .arg(node_bin())
         .arg("--out")
-        .arg(&out));
+        .arg(&out)
+        // The committed baselines are release-build numbers; this test measures a debug node.
+        .arg("--baselines")
+        .arg(tmp.path().join("no-baselines")));
     assert_eq!(code, 0, "{stderr}");
     let printed: Value = serde_json::from_str(&stdout).expect("--json prints the summary");
     let summary = read_summary(&out.join("small/latest/summary.json"));
@@ -357,6 +360,8 @@ fn start_long_run(out: &Path) -> (Child, Vec<u32>) {
         .arg(node_bin())
         .arg("--out")
         .arg(out)
+        .arg("--baselines")
+        .arg(out.join("no-baselines"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
