@@ -333,7 +333,7 @@ mod tests {
                 "injected",
                 &[
                     ("gossip_latency_ms_p50", Inconclusive, 0.08),
-                    ("discovery_ratio", Unchanged, 0.0),
+                    ("formation_time_ms", Unchanged, 0.0),
                 ],
             ),
         ];
