@@ -264,6 +264,14 @@ pub const ALL: &[MetricDef] = &[
         "Largest node resident set size at the end of the idle window",
     ),
     m(
+        "uss_idle_mb_mean",
+        "MiB",
+        Lower,
+        Kind::Resource,
+        false,
+        "Mean over nodes of unique set size (private pages, /proc smaps_rollup) at the end of the idle window: the node's own memory, without the binary and library pages all nodes share",
+    ),
+    m(
         "rss_peak_mb",
         "MiB",
         Lower,

@@ -286,6 +286,17 @@ async fn phases(
             idle_rss_mb.iter().copied().fold(0.0, f64::max),
         );
     }
+    let idle_uss_mb: Vec<f64> = pids
+        .iter()
+        .filter_map(|&p| resources::unique_kib(p))
+        .map(|kib| kib as f64 / 1024.0)
+        .collect();
+    if !idle_uss_mb.is_empty() {
+        values.insert(
+            "uss_idle_mb_mean",
+            idle_uss_mb.iter().sum::<f64>() / idle_uss_mb.len() as f64,
+        );
+    }
 
     let per_node = try_join_all(
         cluster

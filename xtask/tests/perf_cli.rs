@@ -283,6 +283,12 @@ fn a_real_cluster_run_writes_every_metric_with_sane_values() {
     all("rss_idle_mb_mean", &|v| v > 1.0);
     all("rss_idle_mb_max", &|v| v > 1.0);
     all("rss_peak_mb", &|v| v > 1.0);
+    all("uss_idle_mb_mean", &|v| v > 0.0);
+    let (uss, rss) = (metric("uss_idle_mb_mean"), metric("rss_idle_mb_mean"));
+    assert!(
+        uss.iter().zip(&rss).all(|(u, r)| u <= r),
+        "private memory is part of the resident set: {uss:?} {rss:?}"
+    );
     all("cpu_idle_pct", &|v| v >= 0.0);
     all("cpu_load_pct", &|v| v >= 0.0);
     all("bandwidth_sent_bytes_per_node", &|v| v > 0.0);

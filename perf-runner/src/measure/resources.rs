@@ -34,6 +34,29 @@ fn parse_memory(status: &str) -> Option<Memory> {
     })
 }
 
+/// Unique set size of `pid` in KiB: its private pages (`Private_Clean + Private_Dirty` of
+/// /proc/<pid>/smaps_rollup), i.e. what the process costs beyond pages shared with other
+/// processes, such as the text of a binary that every node of a cluster maps once.
+pub fn unique_kib(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(
+        Path::new("/proc")
+            .join(pid.to_string())
+            .join("smaps_rollup"),
+    )
+    .ok()?;
+    parse_unique_kib(&rollup)
+}
+
+fn parse_unique_kib(rollup: &str) -> Option<u64> {
+    let field = |name: &str| -> Option<u64> {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+    };
+    Some(field("Private_Clean:")? + field("Private_Dirty:")?)
+}
+
 /// User + system CPU time of `pid` in seconds; `None` when the process is gone.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat =
@@ -79,10 +102,19 @@ mod tests {
     }
 
     #[test]
+    fn unique_set_is_private_clean_plus_dirty() {
+        let rollup = "Rss:  10904 kB\nShared_Clean:  8204 kB\nPrivate_Clean:  216 kB\nPrivate_Dirty:  2484 kB\n";
+        assert_eq!(parse_unique_kib(rollup), Some(2700));
+        assert_eq!(parse_unique_kib("Rss: 1 kB\n"), None);
+    }
+
+    #[test]
     fn reads_this_process() {
         let me = std::process::id();
         let mem = memory(me).unwrap();
         assert!(mem.rss_kib > 0 && mem.hwm_kib >= mem.rss_kib);
         assert!(cpu_seconds(me).is_some());
+        let unique = unique_kib(me).unwrap();
+        assert!(unique > 0 && unique <= mem.rss_kib);
     }
 }
