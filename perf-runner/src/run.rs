@@ -19,7 +19,7 @@ use crate::{
     output::{RunDir, write_atomic},
     report,
     scenario::Scenario,
-    stats::descriptive::summarize,
+    stats::descriptive::{mean, summarize},
     summary::{Failure, MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
     workload::{self, Values, WorkloadError, formation},
 };
@@ -276,11 +276,8 @@ async fn phases(
         .filter_map(|&p| resources::memory(p))
         .map(|m| m.rss_kib as f64 / 1024.0)
         .collect();
-    if !idle_rss_mb.is_empty() {
-        values.insert(
-            "rss_idle_mb_mean",
-            idle_rss_mb.iter().sum::<f64>() / idle_rss_mb.len() as f64,
-        );
+    if let Some(mean) = mean(&idle_rss_mb) {
+        values.insert("rss_idle_mb_mean", mean);
         values.insert(
             "rss_idle_mb_max",
             idle_rss_mb.iter().copied().fold(0.0, f64::max),
@@ -291,11 +288,8 @@ async fn phases(
         .filter_map(|&p| resources::unique_kib(p))
         .map(|kib| kib as f64 / 1024.0)
         .collect();
-    if !idle_uss_mb.is_empty() {
-        values.insert(
-            "uss_idle_mb_mean",
-            idle_uss_mb.iter().sum::<f64>() / idle_uss_mb.len() as f64,
-        );
+    if let Some(mean) = mean(&idle_uss_mb) {
+        values.insert("uss_idle_mb_mean", mean);
     }
 
     let per_node = try_join_all(
@@ -378,11 +372,7 @@ fn cpu_share_pct(before: &[Option<f64>], after: &[Option<f64>], seconds: f64) ->
         .zip(after)
         .filter_map(|(b, a)| Some((a.as_ref()? - b.as_ref()?) / seconds.max(1e-9) * 100.0))
         .collect();
-    if shares.is_empty() {
-        0.0
-    } else {
-        shares.iter().sum::<f64>() / shares.len() as f64
-    }
+    mean(&shares).unwrap_or(0.0)
 }
 
 /// Mean bytes sent and received per node, from libp2p's bandwidth counters.

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use futures::future::try_join_all;
 
 use super::{Values, WorkloadError, insert_quantiles};
-use crate::{cluster::Cluster, node_api::NodeEvent, scenario::FormationPhase};
+use crate::{
+    cluster::Cluster, node_api::NodeEvent, scenario::FormationPhase, stats::descriptive::mean,
+};
 
 /// gossipsub's default lower mesh bound (D_lo); a node's mesh target is min(target peers, this).
 pub const GOSSIP_MESH_LOW: usize = 5;
@@ -79,14 +81,22 @@ pub async fn wait_formed(
             values.insert(
                 "discovery_ratio",
                 mean(
-                    healths
+                    &healths
                         .iter()
-                        .map(|h| (h.routing_table_size as f64 / others).min(1.0)),
-                ),
+                        .map(|h| (h.routing_table_size as f64 / others).min(1.0))
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or(0.0),
             );
             values.insert(
                 "avg_peers",
-                mean(healths.iter().map(|h| h.connected_peers as f64)),
+                mean(
+                    &healths
+                        .iter()
+                        .map(|h| h.connected_peers as f64)
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or(0.0),
             );
             return Ok(Formed {
                 values,
@@ -102,11 +112,6 @@ pub async fn wait_formed(
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     }
-}
-
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-    if n == 0 { 0.0 } else { sum / n as f64 }
 }
 
 /// When one node first met the target, from its events; `ready_ns` is the earliest possible.

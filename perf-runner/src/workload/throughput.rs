@@ -58,11 +58,13 @@ pub async fn run(
     );
 
     let mut values = Values::new();
-    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
-    values.insert("throughput_mbit_s", mean);
     values.insert("tcp_loopback_mbit_s", tcp);
-    if tcp > 0.0 {
-        values.insert("throughput_share_of_tcp", mean / tcp);
+    // `pairs` is at least 1 (the scenario checks it), so there is always a mean.
+    if let Some(mean) = crate::stats::descriptive::mean(&rates) {
+        values.insert("throughput_mbit_s", mean);
+        if tcp > 0.0 {
+            values.insert("throughput_share_of_tcp", mean / tcp);
+        }
     }
     Ok(values)
 }
