@@ -216,7 +216,7 @@ pub fn compare(
     samples: &[MetricSamples],
     config: &GateConfig,
 ) -> Comparison {
-    let mut results: Vec<(MetricComparison, Option<f64>, Option<f64>, bool)> = samples
+    let mut results: Vec<(MetricComparison, Evidence)> = samples
         .iter()
         .filter_map(|s| compare_one(mode, s, config))
         .collect();
@@ -229,25 +229,22 @@ pub fn compare(
         .iter()
         .map(|&i| results[i].0.p_regression.unwrap_or(1.0))
         .collect();
-    let better: Vec<f64> = gated.iter().map(|&i| results[i].1.unwrap_or(1.0)).collect();
+    let better: Vec<f64> = gated
+        .iter()
+        .map(|&i| results[i].1.p_improvement.unwrap_or(1.0))
+        .collect();
     for ((&i, worse), better) in gated
         .iter()
         .zip(holm::adjust(&worse))
         .zip(holm::adjust(&better))
     {
         results[i].0.p_adjusted = Some(worse);
-        results[i].1 = Some(better);
+        results[i].1.p_improvement = Some(better);
     }
     let metrics = results
         .into_iter()
-        .map(|(mut r, p_improvement, test_sd, identical)| {
-            decide(
-                &mut r,
-                mode,
-                (p_improvement, test_sd, identical),
-                config,
-                family,
-            );
+        .map(|(mut r, evidence)| {
+            decide(&mut r, mode, &evidence, config, family);
             r
         })
         .collect();
@@ -260,14 +257,25 @@ pub fn compare(
     }
 }
 
-/// Everything but the verdict, which needs the family-wide adjustment. Also returns the
-/// one-sided p-value toward an improvement and the log-scale sd the power calculation uses.
-#[allow(clippy::type_complexity)]
+/// What `decide` needs beyond the published comparison.
+#[derive(Clone, Copy)]
+struct Evidence {
+    /// One-sided p-value toward an improvement (Holm-adjusted for gated metrics).
+    p_improvement: Option<f64>,
+    /// Log-scale standard deviation the power calculation uses.
+    test_sd: Option<f64>,
+    /// Every sample on both sides has the same value.
+    identical: bool,
+    /// The metric compares by plain threshold.
+    deterministic: bool,
+}
+
+/// Everything but the verdict, which needs the family-wide adjustment.
 fn compare_one(
     mode: Mode,
     s: &MetricSamples,
     config: &GateConfig,
-) -> Option<(MetricComparison, Option<f64>, Option<f64>, bool)> {
+) -> Option<(MetricComparison, Evidence)> {
     let def = metrics::definition(s.name)?;
     let base_median = quantile(s.base, 0.5)?;
     let head_median = quantile(s.head, 0.5)?;
@@ -312,7 +320,15 @@ fn compare_one(
     };
     let identical = s.base.iter().chain(s.head).all(|v| *v == s.base[0]);
     if def.kind == Kind::Deterministic {
-        return Some((result, None, None, identical));
+        return Some((
+            result,
+            Evidence {
+                p_improvement: None,
+                test_sd: None,
+                identical,
+                deterministic: true,
+            },
+        ));
     }
     let (p_improvement, test_sd) = match mode {
         Mode::Unpaired => {
@@ -323,15 +339,11 @@ fn compare_one(
                         low: ci.low - 1.0,
                         high: ci.high - 1.0,
                     });
-            let log_head: Vec<f64> = s.head.iter().map(|v| v.ln()).collect();
-            // Pooled log-scale noise of both sides.
-            let sd = if positive {
-                power::robust_sd(&log_base)
-                    .zip(power::robust_sd(&log_head))
-                    .map(|(a, b)| a.max(b))
-            } else {
-                None
-            };
+            // The noisier side's log-scale noise (`noise` is the base side's, None unless positive).
+            let sd = noise.and_then(|base_sd| {
+                let log_head: Vec<f64> = s.head.iter().map(|v| v.ln()).collect();
+                power::robust_sd(&log_head).map(|head_sd| base_sd.max(head_sd))
+            });
             (mann_whitney::test(s.head, s.base, better).map(|t| t.p), sd)
         }
         Mode::Paired => {
@@ -363,13 +375,21 @@ fn compare_one(
             )
         }
     };
-    Some((result, p_improvement, test_sd, identical))
+    Some((
+        result,
+        Evidence {
+            p_improvement,
+            test_sd,
+            identical,
+            deterministic: false,
+        },
+    ))
 }
 
 fn decide(
     r: &mut MetricComparison,
     mode: Mode,
-    (p_improvement, test_sd, identical): (Option<f64>, Option<f64>, bool),
+    evidence: &Evidence,
     config: &GateConfig,
     family: usize,
 ) {
@@ -378,7 +398,13 @@ fn decide(
         Direction::HigherIsBetter => -change,
     };
     let pct = |x: f64| x * 100.0;
-    if metrics::definition(&r.name).map(|d| d.kind) == Some(Kind::Deterministic) {
+    let Evidence {
+        p_improvement,
+        test_sd,
+        identical,
+        deterministic,
+    } = *evidence;
+    if deterministic {
         let (verdict, reason) = match r.change.map(worse_by) {
             None => (Verdict::Inconclusive, "base is zero".to_owned()),
             Some(w) if w > r.threshold => (
