@@ -29,9 +29,6 @@ pub fn render(summary: &RunSummary) -> String {
             m.unit.clone(),
         ]);
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
     let mut out = format!(
         "{} · {} nodes · {} · {} · {} of {} repetitions{}\n",
         summary.scenario.name,
@@ -46,22 +43,13 @@ pub fn render(summary: &RunSummary) -> String {
             " · INCOMPLETE"
         }
     );
-    for (i, row) in rows.iter().enumerate() {
-        let line: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| {
-                if c == 0 || c == 4 {
-                    format!("{cell:<w$}", w = widths[c])
-                } else {
-                    format!("{cell:>w$}", w = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
+    // Names and units read left to right; numbers line up on the right.
+    let (lines, width) = lay_out(&rows, [false, true, true, true, false]);
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
         out.push('\n');
         if i == 0 {
-            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 8));
+            out.push_str(&"-".repeat(width));
             out.push('\n');
         }
     }
@@ -78,34 +66,13 @@ pub fn render(summary: &RunSummary) -> String {
 /// The comparison table, with verdicts coloured when `color` is set.
 pub fn render_comparison(c: &crate::compare::Comparison, color: bool) -> String {
     use crate::{compare::Verdict, report::comparison};
-    let rows: Vec<[String; 8]> = c.metrics.iter().map(comparison::row).collect();
-    let widths: Vec<usize> = (0..8)
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([comparison::HEADERS[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+    let headers = comparison::HEADERS.map(str::to_owned);
+    let rows: Vec<[String; 8]> = std::iter::once(headers)
+        .chain(c.metrics.iter().map(comparison::row))
         .collect();
-    let line = |cells: &[String]| -> String {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    let headers: Vec<String> = comparison::HEADERS.iter().map(|h| h.to_string()).collect();
-    let mut out = format!(
-        "\n{}\n{}\n",
-        line(&headers),
-        "-".repeat(widths.iter().sum::<usize>() + 14)
-    );
-    for (m, row) in c.metrics.iter().zip(&rows) {
-        let text = line(row);
+    let (lines, width) = lay_out(&rows, [false; 8]);
+    let mut out = format!("\n{}\n{}\n", lines[0], "-".repeat(width));
+    for (m, text) in c.metrics.iter().zip(&lines[1..]) {
         let code = match m.verdict {
             Verdict::Regressed => "31",
             Verdict::Improved => "32",
@@ -115,7 +82,7 @@ pub fn render_comparison(c: &crate::compare::Comparison, color: bool) -> String 
         if color && !code.is_empty() {
             out.push_str(&format!("\x1b[{code}m{text}\x1b[0m\n"));
         } else {
-            out.push_str(&text);
+            out.push_str(text);
             out.push('\n');
         }
     }
@@ -124,4 +91,74 @@ pub fn render_comparison(c: &crate::compare::Comparison, color: bool) -> String 
     }
     out.push_str(&format!("{}\n", c.headline()));
     out
+}
+
+/// Pads every cell to its column's width (right-aligned where `right[c]`) and joins the cells
+/// with two spaces. Returns the lines and the full table width, for separators.
+fn lay_out<const N: usize>(rows: &[[String; N]], right: [bool; N]) -> (Vec<String>, usize) {
+    let widths: [usize; N] =
+        std::array::from_fn(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0));
+    let lines = rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths.iter().zip(right))
+                .map(|(cell, (&w, right))| {
+                    if right {
+                        format!("{cell:>w$}")
+                    } else {
+                        format!("{cell:<w$}")
+                    }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect();
+    (
+        lines,
+        widths.iter().sum::<usize>() + 2 * N.saturating_sub(1),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_line_up_under_their_header() {
+        let summary: RunSummary =
+            serde_json::from_str(include_str!("../../tests/fixtures/summary-small.json")).unwrap();
+        let table = render(&summary);
+        let lines: Vec<&str> = table.lines().collect();
+        let header = lines[1];
+        assert!(header.starts_with("metric"), "{table}");
+        // The median column is right-aligned: every value ends where the header word ends.
+        let median_end = header.find("median").unwrap() + "median".len();
+        let row = lines
+            .iter()
+            .find(|l| l.starts_with("formation_time_ms"))
+            .unwrap();
+        let value = format_value(
+            summary
+                .metric("formation_time_ms")
+                .unwrap()
+                .summary
+                .as_ref()
+                .unwrap()
+                .median,
+            "ms",
+        );
+        assert_eq!(&row[median_end - value.len()..median_end], value, "{table}");
+        let widest = lines[3..]
+            .iter()
+            .filter(|l| !l.starts_with("noise"))
+            .map(|l| l.chars().count())
+            .max();
+        assert_eq!(
+            Some(lines[2].chars().count()),
+            widest,
+            "the separator spans the table: {table}"
+        );
+    }
 }
