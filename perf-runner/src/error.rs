@@ -19,6 +19,12 @@ pub enum Error {
     /// Building the node failed.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// Arguments that cannot work together (bad refs, unknown metric).
+    #[error("{0}")]
+    Usage(String),
+    /// A bisection could not reach an answer.
+    #[error("{0}")]
+    Bisect(String),
     /// Output could not be written.
     #[error("{path}: {source}")]
     Io {
@@ -33,10 +39,10 @@ impl Error {
     /// Exit code per DESIGN.md: 2 usage or configuration error, 3 the run itself failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Scenario(_) => 2,
+            Error::Scenario(_) | Error::Usage(_) => 2,
             Error::Baseline(BaselineError::Incomplete(_) | BaselineError::Write { .. }) => 3,
             Error::Baseline(_) => 2,
-            Error::NodeBin(_) | Error::Build(_) | Error::Io { .. } => 3,
+            Error::NodeBin(_) | Error::Build(_) | Error::Bisect(_) | Error::Io { .. } => 3,
         }
     }
 }

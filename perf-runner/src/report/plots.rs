@@ -15,8 +15,8 @@ use plotters::{
 use crate::summary::RunSummary;
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-const HEAD_COLOR: RGBColor = RGBColor(31, 119, 180);
-const BASE_COLOR: RGBColor = RGBColor(255, 127, 14);
+pub(super) const HEAD_COLOR: RGBColor = RGBColor(31, 119, 180);
+pub(super) const BASE_COLOR: RGBColor = RGBColor(255, 127, 14);
 
 /// Why a plot could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ pub struct PlotData<'a> {
     pub gossip_latencies_ms: &'a [(String, Vec<f64>)],
 }
 
-fn ensure_font() {
+pub(super) fn ensure_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = register_font("sans-serif", FontStyle::Normal, FONT);
@@ -72,7 +72,7 @@ pub fn render(dir: &Path, data: &PlotData) -> Result<Vec<PathBuf>, PlotError> {
 }
 
 /// Renders one figure as `name.svg` and `name.png`.
-fn both_formats(
+pub(super) fn both_formats(
     dir: &Path,
     name: &str,
     size: (u32, u32),

@@ -5,6 +5,7 @@
 //! estimators and resampling are written out here, each citing its source.
 
 pub mod bootstrap;
+pub mod change_point;
 pub mod descriptive;
 pub mod hodges_lehmann;
 pub mod holm;
