@@ -27,7 +27,8 @@ use crate::{
         PublishResponse, ReceivedMessage, ReceivedPage,
     },
     fault,
-    gossip_payload::GossipHeader,
+    gossip_payload::{self, GossipHeader},
+    indexed_log::IndexedLog,
     metrics::NodeMetrics,
     network::{MAX_GOSSIP_MESSAGE_BYTES, NodeBehaviour, NodeBehaviourEvent},
     time::unix_ns,
@@ -150,36 +151,6 @@ impl Client {
     }
 }
 
-/// An append-only log that keeps its indices stable when old entries are dropped.
-struct IndexedLog<T> {
-    entries: std::collections::VecDeque<T>,
-    dropped: usize,
-}
-
-impl<T: Clone> IndexedLog<T> {
-    fn new() -> Self {
-        Self {
-            entries: Default::default(),
-            dropped: 0,
-        }
-    }
-    fn push(&mut self, entry: T) {
-        if self.entries.len() == LOG_CAPACITY {
-            self.entries.pop_front();
-            self.dropped += 1;
-        }
-        self.entries.push_back(entry);
-    }
-    /// Entries with index ≥ `since`, and the next index.
-    fn since(&self, since: usize) -> (Vec<T>, usize) {
-        let skip = since.saturating_sub(self.dropped);
-        (
-            self.entries.iter().skip(skip).cloned().collect(),
-            self.dropped + self.entries.len(),
-        )
-    }
-}
-
 /// Settings the event loop needs beyond the swarm itself.
 pub struct EventLoopConfig {
     /// Gossipsub topic.
@@ -262,8 +233,8 @@ impl EventLoop {
             mesh_size: 0,
             next_seq: 0,
             published: 0,
-            received: IndexedLog::new(),
-            events: IndexedLog::new(),
+            received: IndexedLog::new(LOG_CAPACITY),
+            events: IndexedLog::new(LOG_CAPACITY),
             pending_puts: HashMap::new(),
             pending_gets: HashMap::new(),
             metrics,
@@ -588,22 +559,15 @@ impl EventLoop {
     fn on_gossip_message(&mut self, message: gossipsub::Message) {
         fault::inject_delay();
         let received_ns = unix_ns();
-        let size = message.data.len();
-        match GossipHeader::decode(&message.data) {
-            Ok(header) => {
-                let latency_ns = received_ns.saturating_sub(header.sent_ns);
+        let publisher = message.source.map(|p| p.to_string()).unwrap_or_default();
+        match gossip_payload::received(&message.data, publisher, received_ns) {
+            Ok(received) => {
+                let latency_ns = received_ns.saturating_sub(received.sent_ns);
                 self.metrics.messages_received.inc();
                 self.metrics
                     .message_latency
                     .observe(latency_ns as f64 / 1e9);
-                self.received.push(ReceivedMessage {
-                    id: header.id,
-                    publisher: message.source.map(|p| p.to_string()).unwrap_or_default(),
-                    seq: header.seq,
-                    sent_ns: header.sent_ns,
-                    received_ns,
-                    size,
-                });
+                self.received.push(received);
             }
             Err(e) => tracing::warn!(source = ?message.source, "ignoring gossip message: {e}"),
         }
@@ -785,16 +749,6 @@ fn without_p2p(addr: &Multiaddr) -> Multiaddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn indexed_log_keeps_indices_stable() {
-        let mut log = IndexedLog::new();
-        for i in 0..5 {
-            log.push(i);
-        }
-        assert_eq!(log.since(3), (vec![3, 4], 5));
-        assert_eq!(log.since(9), (vec![], 5));
-    }
 
     #[test]
     fn strips_peer_id_from_bootstrap_address() {

@@ -90,6 +90,24 @@ impl GossipHeader {
     }
 }
 
+/// What a node records for one received gossip message: the header read from `payload`,
+/// the verified publisher and the receive time.
+pub fn received(
+    payload: &[u8],
+    publisher: String,
+    received_ns: u64,
+) -> Result<crate::api::ReceivedMessage, PayloadError> {
+    let header = GossipHeader::decode(payload)?;
+    Ok(crate::api::ReceivedMessage {
+        id: header.id,
+        publisher,
+        seq: header.seq,
+        sent_ns: header.sent_ns,
+        received_ns,
+        size: payload.len(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

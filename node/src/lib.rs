@@ -7,6 +7,7 @@ pub mod control;
 pub mod event_loop;
 pub mod fault;
 pub mod gossip_payload;
+pub mod indexed_log;
 pub mod metrics;
 pub mod network;
 pub mod perf_protocol;

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::{baseline::BaselineError, measure::build::BuildError, scenario::ScenarioError};
+use crate::{
+    baseline::BaselineError, bench::BenchError, measure::build::BuildError, scenario::ScenarioError,
+};
 
 /// Anything that stops perf-runner before or outside a measured repetition.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,9 @@ pub enum Error {
     /// Building the node failed.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A micro-benchmark run failed or could not start.
+    #[error(transparent)]
+    Bench(#[from] BenchError),
     /// Arguments that cannot work together (bad refs, unknown metric).
     #[error("{0}")]
     Usage(String),
@@ -40,6 +45,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Scenario(_) | Error::Usage(_) => 2,
+            Error::Bench(e) => e.exit_code(),
             Error::Baseline(BaselineError::Incomplete(_) | BaselineError::Write { .. }) => 3,
             Error::Baseline(_) => 2,
             Error::NodeBin(_) | Error::Build(_) | Error::Bisect(_) | Error::Io { .. } => 3,

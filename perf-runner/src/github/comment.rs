@@ -141,15 +141,26 @@ pub fn render(summary: &RunSummary, links: &Links, max_chars: usize) -> String {
         omitted: Vec::new(),
     };
     let s = &summary.scenario;
+    let shape = if s.nodes == 0 {
+        format!(
+            "{}, {} samples",
+            markdown_text(&s.topology),
+            summary.repetitions_done
+        )
+    } else {
+        format!(
+            "{} nodes, {}, {} of {} repetitions",
+            s.nodes,
+            markdown_text(&s.transport),
+            summary.repetitions_done,
+            s.repetitions
+        )
+    };
     let header = format!(
-        "{}\n### swarmbench · {} · {}\n\n{} nodes, {}, {} of {} repetitions{}.\n\n",
+        "{}\n### swarmbench · {} · {}\n\n{shape}{}.\n\n",
         marker(&s.name),
         code(&s.name),
         verdict_line(summary.comparison.as_ref()),
-        s.nodes,
-        markdown_text(&s.transport),
-        summary.repetitions_done,
-        s.repetitions,
         if summary.complete {
             ""
         } else {

@@ -99,6 +99,72 @@ pub fn binary_size_bytes(bin: &Path) -> Option<u64> {
     std::fs::metadata(bin).ok().map(|m| m.len())
 }
 
+/// A detached git worktree of one commit under `target/perf/worktrees/`, removed on drop.
+pub struct Worktree {
+    /// Its directory.
+    pub path: PathBuf,
+    workspace: PathBuf,
+}
+
+impl Worktree {
+    /// Checks `commit` (named `git_ref` in messages) out into a fresh worktree.
+    pub fn add(workspace: &Path, commit: &str, git_ref: &str) -> Result<Self, BuildError> {
+        let path = workspace.join("target/perf/worktrees").join(commit);
+        let path_arg = path.display().to_string();
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .current_dir(workspace)
+                .args(args)
+                .output()
+                .map_err(|e| BuildError(format!("cannot run git: {e}")))
+        };
+        let _ = git(&["worktree", "remove", "--force", &path_arg]);
+        let _ = std::fs::remove_dir_all(&path);
+        let add = git(&["worktree", "add", "--detach", "--force", &path_arg, commit])?;
+        if !add.status.success() {
+            return Err(BuildError(format!(
+                "git worktree add for {git_ref} failed: {}",
+                String::from_utf8_lossy(&add.stderr).trim()
+            )));
+        }
+        Ok(Self {
+            path,
+            workspace: workspace.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        let _ = Command::new("git")
+            .current_dir(&self.workspace)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.path)
+            .output();
+    }
+}
+
+/// Resolves a git ref to a commit id.
+pub fn resolve_commit(workspace: &Path, git_ref: &str) -> Result<String, BuildError> {
+    let out = Command::new("git")
+        .current_dir(workspace)
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{git_ref}^{{commit}}"),
+        ])
+        .output()
+        .map_err(|e| BuildError(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(BuildError(format!(
+            "git ref {git_ref:?} does not exist in {}",
+            workspace.display()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
 /// Builds swarm-node at another git revision, in a temporary worktree, caching the binary by
 /// commit id under `<workspace>/target/perf/bin/<commit>/`. Returns the binary and the commit.
 ///
@@ -108,51 +174,15 @@ pub fn build_revision_node(
     workspace: &Path,
     git_ref: &str,
 ) -> Result<(PathBuf, String), BuildError> {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .current_dir(workspace)
-            .args(args)
-            .output()
-            .map_err(|e| BuildError(format!("cannot run git: {e}")))
-    };
-    let out = git(&[
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        &format!("{git_ref}^{{commit}}"),
-    ])?;
-    if !out.status.success() {
-        return Err(BuildError(format!(
-            "git ref {git_ref:?} does not exist in {}",
-            workspace.display()
-        )));
-    }
-    let commit = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let commit = resolve_commit(workspace, git_ref)?;
     let perf_dir = workspace.join("target/perf");
     let cached = perf_dir.join("bin").join(&commit).join("swarm-node");
     if cached.is_file() {
         return Ok((cached, commit));
     }
-    let worktree = perf_dir.join("worktrees").join(&commit);
-    let worktree_arg = worktree.display().to_string();
-    let _ = git(&["worktree", "remove", "--force", &worktree_arg]);
-    let _ = std::fs::remove_dir_all(&worktree);
-    let add = git(&[
-        "worktree",
-        "add",
-        "--detach",
-        "--force",
-        &worktree_arg,
-        &commit,
-    ])?;
-    if !add.status.success() {
-        return Err(BuildError(format!(
-            "git worktree add for {git_ref} failed: {}",
-            String::from_utf8_lossy(&add.stderr).trim()
-        )));
-    }
-    let built = cargo_build_node(&worktree, Some(&perf_dir.join("worktree-target")), &[]);
-    let _ = git(&["worktree", "remove", "--force", &worktree_arg]);
+    let worktree = Worktree::add(workspace, &commit, git_ref)?;
+    let built = cargo_build_node(&worktree.path, Some(&perf_dir.join("worktree-target")), &[]);
+    drop(worktree);
     let (bin, _) = built.map_err(|e| {
         BuildError(format!(
             "revision {git_ref} ({commit}) does not build:\n{}",
