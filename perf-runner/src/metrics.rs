@@ -359,8 +359,10 @@ pub const BENCH: &[MetricDef] = &[
         "ns",
         Lower,
         Kind::Timing,
-        true,
-        "Wall time of one call of the micro-benchmark case (criterion): one value per criterion sample, its total time divided by its iterations; noisy, compared with rank tests",
+        // Not gated: two criterion runs of the same build on the 2-core dev machine differed by
+        // −48 % … +66 % (README), far beyond the within-run noise the rank tests see.
+        false,
+        "Wall time of one call of the micro-benchmark case (criterion): one value per criterion sample, its total time divided by its iterations; compared with rank tests and reported, but not gated, because the drift between two runs is larger than the noise within one",
     ),
 ];
 
@@ -387,6 +389,7 @@ mod tests {
             (Kind::Deterministic, true, "instructions")
         );
         assert_eq!(definition("bench.x.time_ns").unwrap().kind, Kind::Timing);
+        assert!(!definition("bench.x.time_ns").unwrap().gated);
         assert!(!definition("bench.x.estimated_cycles").unwrap().gated);
         assert!(definition("bench..instructions").is_none());
         assert!(definition("bench.x.bogus").is_none());

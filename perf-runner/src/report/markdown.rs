@@ -9,16 +9,23 @@ use crate::{
 pub fn render(summary: &RunSummary) -> String {
     let s = &summary.scenario;
     let mut out = format!("# swarmbench: {}\n\n", s.name);
-    out.push_str(&format!(
-        "{} nodes, topology {}, transport {}, {} of {} measured repetitions (each a fresh cluster) after {} warm-up.{}\n\n",
-        s.nodes,
-        s.topology,
-        s.transport,
-        summary.repetitions_done,
-        s.repetitions,
-        s.warmup,
-        if summary.complete { "" } else { " **Incomplete run: interrupted or failed; the numbers cover the repetitions that finished.**" }
-    ));
+    if s.nodes == 0 {
+        out.push_str(&format!(
+            "Micro-benchmarks (`benches/`): instruction counts from one callgrind run per case, wall times from {} criterion samples per case.\n\n",
+            summary.repetitions_done
+        ));
+    } else {
+        out.push_str(&format!(
+            "{} nodes, topology {}, transport {}, {} of {} measured repetitions (each a fresh cluster) after {} warm-up.{}\n\n",
+            s.nodes,
+            s.topology,
+            s.transport,
+            summary.repetitions_done,
+            s.repetitions,
+            s.warmup,
+            if summary.complete { "" } else { " **Incomplete run: interrupted or failed; the numbers cover the repetitions that finished.**" }
+        ));
+    }
     out.push_str(&format!(
         "Machine: {} ({} cores), {}, kernel {}, {}; network: {}. Revision {}{}. Node binary: `{}`.\n\n",
         summary.environment.cpu_model,

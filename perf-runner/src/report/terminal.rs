@@ -29,14 +29,19 @@ pub fn render(summary: &RunSummary) -> String {
             m.unit.clone(),
         ]);
     }
+    let s = &summary.scenario;
+    // A micro-benchmark run has no cluster: its shape is the harness and the sample count.
+    let shape = if s.nodes == 0 {
+        format!("{} · {} samples", s.topology, summary.repetitions_done)
+    } else {
+        format!(
+            "{} nodes · {} · {} · {} of {} repetitions",
+            s.nodes, s.topology, s.transport, summary.repetitions_done, s.repetitions
+        )
+    };
     let mut out = format!(
-        "{} · {} nodes · {} · {} · {} of {} repetitions{}\n",
-        summary.scenario.name,
-        summary.scenario.nodes,
-        summary.scenario.topology,
-        summary.scenario.transport,
-        summary.repetitions_done,
-        summary.scenario.repetitions,
+        "{} · {shape}{}\n",
+        s.name,
         if summary.complete {
             ""
         } else {
