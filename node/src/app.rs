@@ -127,16 +127,20 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
     Ok(())
 }
 
+/// Installs the SIGTERM/SIGINT handlers *now*, before the ready line is printed, and spawns
+/// the task that waits on them. (Installing them inside the task left a window after the
+/// ready line in which a SIGTERM still killed the node with the default action: a runner
+/// stopping a node right after start saw a signal death instead of exit 0.)
 fn spawn_signal_handler(shutdown: watch::Sender<bool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop the node with POST /shutdown");
+        return;
+    };
     tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            tracing::error!("cannot install signal handlers; stop the node with POST /shutdown");
-            return;
-        };
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
             _ = int.recv() => tracing::info!("SIGINT: shutting down"),

@@ -8,6 +8,7 @@
 pub mod baseline;
 pub mod bench;
 pub mod bisect;
+pub mod chaos;
 pub mod clock;
 pub mod cluster;
 pub mod compare;
@@ -17,6 +18,7 @@ pub mod github;
 pub mod history;
 pub mod measure;
 pub mod metrics;
+pub mod netem;
 pub mod node_api;
 pub mod output;
 pub mod perf;

@@ -93,6 +93,15 @@ pub struct Received {
     pub received_ns: u64,
 }
 
+/// What `POST /gossip/publish` answers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Published {
+    /// The publisher's sequence number carried in the payload.
+    pub seq: u64,
+    /// The send time carried in the payload, unix ns.
+    pub sent_ns: u64,
+}
+
 #[derive(Deserialize)]
 struct Page<T> {
     #[serde(alias = "events", alias = "messages")]
@@ -195,6 +204,20 @@ impl NodeApi {
         Ok(peers.into_iter().map(|p| p.peer_id).collect())
     }
 
+    /// `GET /peers` with the remote address of each connection: (peer id, addresses).
+    pub async fn peer_addresses(&self) -> Result<Vec<(String, Vec<String>)>, ApiError> {
+        #[derive(Deserialize)]
+        struct Peer {
+            peer_id: String,
+            addresses: Vec<String>,
+        }
+        let peers: Vec<Peer> = self.get("/peers").await?;
+        Ok(peers
+            .into_iter()
+            .map(|p| (p.peer_id, p.addresses))
+            .collect())
+    }
+
     /// `GET /events?since=N`, all pages.
     pub async fn events(&self) -> Result<Vec<NodeEvent>, ApiError> {
         self.all_pages("/events").await
@@ -231,11 +254,9 @@ impl NodeApi {
     }
 
     /// `POST /gossip/publish`.
-    pub async fn publish(&self, size: usize, id: &str) -> Result<(), ApiError> {
-        let _: Value = self
-            .post("/gossip/publish", json!({"size": size, "id": id}))
-            .await?;
-        Ok(())
+    pub async fn publish(&self, size: usize, id: &str) -> Result<Published, ApiError> {
+        self.post("/gossip/publish", json!({"size": size, "id": id}))
+            .await
     }
 
     /// `POST /perf`: node-measured µs for an upload of `bytes`.

@@ -222,6 +222,10 @@ async fn repetition(
     raw: &mut Vec<serde_json::Value>,
 ) -> Result<(Values, Vec<String>), WorkloadError> {
     observer.phase("starting nodes");
+    let switch = match &scenario.network {
+        Some(network) => Some(std::sync::Arc::new(start_switch(network, scenario)?)),
+        None => None,
+    };
     let cluster_config = ClusterConfig {
         node_bin: arm.node_bin.clone(),
         nodes: scenario.nodes,
@@ -233,9 +237,29 @@ async fn repetition(
         log_dir: log_dir.to_path_buf(),
         ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
         extra_args: arm.node_args.clone(),
+        network: switch.clone(),
     };
     let mut cluster = Cluster::start(&cluster_config).await?;
-    match phases(scenario, arm, &mut cluster, label, observer, raw).await {
+    let measured = match phases(
+        scenario,
+        arm,
+        &mut cluster,
+        switch.as_deref(),
+        label,
+        observer,
+        raw,
+    )
+    .await
+    {
+        Ok(mut values) => match &switch {
+            Some(switch) => network_checks(&cluster, switch, &mut values)
+                .await
+                .map(|()| values),
+            None => Ok(values),
+        },
+        Err(e) => Err(e),
+    };
+    match measured {
         Ok(values) => {
             observer.phase("stopping nodes");
             Ok((values, cluster.stop().await))
@@ -245,11 +269,76 @@ async fn repetition(
     }
 }
 
+/// With emulation: checks that every connection goes through the switch (a node that learnt a
+/// peer's private address would bypass it), and adds the switch's own metrics.
+async fn network_checks(
+    cluster: &Cluster,
+    switch: &crate::netem::Switch,
+    values: &mut Values,
+) -> Result<(), WorkloadError> {
+    let public: Vec<u16> = (0..cluster.nodes.len())
+        .map(|i| switch.public_port(i))
+        .collect();
+    for (index, node) in cluster.nodes.iter().enumerate() {
+        let peers = node
+            .api
+            .peer_addresses()
+            .await
+            .map_err(|source| WorkloadError::Api { index, source })?;
+        for (peer, addresses) in peers {
+            for address in addresses {
+                let through_switch = crate::cluster::udp_socket_of(&address)
+                    .is_some_and(|a| public.contains(&a.port()));
+                if !through_switch {
+                    return Err(WorkloadError::Bypass(format!(
+                        "node {index} is connected to {peer} at {address}, not at a switch port: traffic bypasses the network emulation"
+                    )));
+                }
+            }
+        }
+    }
+    let stats = switch.stats().await;
+    let total = stats.total();
+    if total.packets > 0 {
+        values.insert(
+            "netem_loss_ratio",
+            (total.lost + total.queue_full) as f64 / total.packets as f64,
+        );
+        values.insert(
+            "netem_switch_cpu_us_per_1000_packets",
+            stats.cpu.as_secs_f64() * 1e6 / (total.packets as f64 / 1000.0),
+        );
+    }
+    Ok(())
+}
+
+/// A switch with the scenario's rules on every directed link.
+fn start_switch(
+    network: &crate::scenario::NetworkSpec,
+    scenario: &Scenario,
+) -> Result<crate::netem::Switch, WorkloadError> {
+    let switch =
+        crate::netem::Switch::start(scenario.nodes, network.rules.link_rules(), scenario.seed)
+            .map_err(|e| WorkloadError::Setup(format!("cannot open the switch's sockets: {e}")))?;
+    for from in 0..scenario.nodes {
+        for to in 0..scenario.nodes {
+            if from != to {
+                let rules = network.rules_for(from, to);
+                if rules != &network.rules {
+                    switch.set_link(from, to, rules.link_rules());
+                }
+            }
+        }
+    }
+    Ok(switch)
+}
+
 /// The phases of one repetition on a running cluster.
 async fn phases(
     scenario: &Scenario,
     arm: &Arm,
     cluster: &mut Cluster,
+    switch: Option<&crate::netem::Switch>,
     label: &str,
     observer: &dyn Observer,
     raw: &mut Vec<serde_json::Value>,
@@ -327,6 +416,22 @@ async fn phases(
     if let Some(gossip) = &scenario.gossip {
         observer.phase("gossip");
         values.extend(workload::gossip::run(cluster, gossip, label, raw).await?);
+    }
+    if let (Some(chaos), Some(switch), Some(network)) = (&scenario.chaos, switch, &scenario.network)
+    {
+        observer.phase("chaos");
+        values.extend(
+            crate::chaos::run(
+                cluster,
+                switch,
+                network,
+                chaos,
+                scenario.formation.target_peers,
+                label,
+                raw,
+            )
+            .await?,
+        );
     }
     if scenario.dht.is_some() || scenario.gossip.is_some() {
         let seconds = load_started.elapsed().as_secs_f64();
@@ -430,7 +535,11 @@ impl Record {
                 seed: s.seed,
                 source: s.source.display().to_string(),
             },
-            environment: Fingerprint::current("loopback"),
+            environment: Fingerprint::current(if s.network.is_some() {
+                "userspace-switch"
+            } else {
+                "loopback"
+            }),
             revision: arm.revision.clone(),
             node_bin: arm.node_bin.display().to_string(),
             started_at: now.clone(),

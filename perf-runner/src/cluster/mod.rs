@@ -16,6 +16,7 @@ use futures::{StreamExt, stream::FuturesUnordered};
 
 use crate::{
     clock::unix_ns,
+    netem::Switch,
     node_api::NodeApi,
     scenario::{Topology, Transport},
 };
@@ -49,6 +50,9 @@ pub struct ClusterConfig {
     pub ready_timeout: Duration,
     /// Extra arguments appended to every node's command line.
     pub extra_args: Vec<String>,
+    /// The userspace switch every node's traffic goes through, when the scenario emulates a
+    /// network: node k announces the switch's port P_k and bootstraps to peers' P ports.
+    pub network: Option<std::sync::Arc<Switch>>,
 }
 
 /// Why a cluster failed.
@@ -68,6 +72,14 @@ pub enum ClusterError {
         log: String,
         /// End of its log.
         tail: String,
+    },
+    /// The network emulation cannot work with this node.
+    #[error("node {index}: {message}")]
+    Emulation {
+        /// Node index.
+        index: usize,
+        /// What is wrong.
+        message: String,
     },
     /// The log directory could not be created.
     #[error("cannot create log directory {path}: {source}")]
@@ -123,6 +135,7 @@ impl Cluster {
                     .next()
                     .await
                     .expect("a bootstrap target is still starting")?;
+                register(config, &node)?;
                 let index = node.index;
                 ready[index] = Some(node);
             }
@@ -141,14 +154,23 @@ impl Cluster {
                     .wrapping_add(index as u64))
                 .to_string(),
             ];
+            if let Some(switch) = &config.network {
+                args.extend([
+                    "--external".to_owned(),
+                    quic_addr(switch.public_port(index)),
+                ]);
+            }
             for &t in node_targets {
                 let target = ready[t].as_ref().expect("target is ready");
-                let addr = target
-                    .ready
-                    .listen_addrs
-                    .first()
-                    .cloned()
-                    .unwrap_or_default();
+                let addr = match &config.network {
+                    Some(switch) => quic_addr(switch.public_port(t)),
+                    None => target
+                        .ready
+                        .listen_addrs
+                        .first()
+                        .cloned()
+                        .unwrap_or_default(),
+                };
                 args.extend([
                     "--bootstrap".to_owned(),
                     format!("{addr}/p2p/{}", target.ready.peer_id),
@@ -166,6 +188,7 @@ impl Cluster {
         }
         while let Some(node) = pending.next().await {
             let node = node?;
+            register(config, &node)?;
             let index = node.index;
             ready[index] = Some(node);
         }
@@ -217,6 +240,44 @@ impl Cluster {
             }
         }
         problems
+    }
+}
+
+/// A QUIC multiaddr on loopback.
+fn quic_addr(port: u16) -> String {
+    format!("/ip4/127.0.0.1/udp/{port}/quic-v1")
+}
+
+/// Tells the switch where a node that just became ready listens (its Q address).
+fn register(config: &ClusterConfig, node: &NodeProcess) -> Result<(), ClusterError> {
+    let Some(switch) = &config.network else {
+        return Ok(());
+    };
+    let private = node
+        .ready
+        .listen_addrs
+        .iter()
+        .find_map(|a| udp_socket_of(a))
+        .ok_or_else(|| ClusterError::Emulation {
+            index: node.index,
+            message: format!(
+                "listens on {:?}, no /ip4/127.0.0.1/udp/<port>/quic-v1 address the switch could forward to",
+                node.ready.listen_addrs
+            ),
+        })?;
+    switch.register(node.index, private);
+    Ok(())
+}
+
+/// `/ip4/<ip>/udp/<port>/quic-v1…` → the socket address.
+pub fn udp_socket_of(multiaddr: &str) -> Option<std::net::SocketAddr> {
+    let parts: Vec<&str> = multiaddr.split('/').collect();
+    match parts.as_slice() {
+        ["", "ip4", ip, "udp", port, "quic-v1", ..] => Some(std::net::SocketAddr::new(
+            ip.parse().ok()?,
+            port.parse().ok()?,
+        )),
+        _ => None,
     }
 }
 

@@ -12,7 +12,7 @@ use std::{
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::{Values, WorkloadError, insert_quantiles};
+use super::{Values, WorkloadError, exactly_once, insert_quantiles};
 use crate::{cluster::Cluster, node_api::Received, scenario::GossipPhase};
 
 /// How long after the last publish every delivery must have arrived.
@@ -26,20 +26,29 @@ pub async fn run(
     raw: &mut Vec<serde_json::Value>,
 ) -> Result<Values, WorkloadError> {
     let n = cluster.nodes.len();
+    let mut published = Vec::with_capacity(phase.messages);
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / phase.rate_per_s));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for m in 0..phase.messages {
         ticker.tick().await;
         let publisher = m % n;
         let id = format!("{tag}-m{m}");
-        cluster.nodes[publisher]
-            .api
-            .publish(phase.size, &id)
-            .await
-            .map_err(|source| WorkloadError::Api {
-                index: publisher,
-                source,
-            })?;
+        let node = &cluster.nodes[publisher];
+        let answer =
+            node.api
+                .publish(phase.size, &id)
+                .await
+                .map_err(|source| WorkloadError::Api {
+                    index: publisher,
+                    source,
+                })?;
+        published.push(exactly_once::Published {
+            id,
+            publisher,
+            publisher_peer: node.peer_id().to_owned(),
+            seq: answer.seq,
+            published_ns: answer.sent_ns,
+        });
     }
 
     // Wait until each node holds every message it did not publish itself, or time runs out
@@ -67,7 +76,14 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    Ok(summarize(&received, phase.messages, tag, raw))
+    let mut values = summarize(&received, phase.messages, tag, raw);
+    // No faults in this phase: every node had to receive every message it did not publish.
+    let report = exactly_once::check(&published, &received, tag, |_, _| true);
+    values.insert("gossip_exactly_once_ratio", report.delivery_ratio());
+    if !report.passed() {
+        raw.push(json!({"phase": "gossip_exactly_once", "tag": tag, "report": report}));
+    }
+    Ok(values)
 }
 
 fn distinct_ids(received: &[Received], tag: &str) -> usize {

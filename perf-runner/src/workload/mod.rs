@@ -5,6 +5,7 @@
 //! percentiles here: they are not independent samples and never reach a statistical test.
 
 pub mod dht;
+pub mod exactly_once;
 pub mod formation;
 pub mod gossip;
 pub mod throughput;
@@ -33,6 +34,12 @@ pub enum WorkloadError {
     /// A condition was not reached in time.
     #[error("{0}")]
     Timeout(String),
+    /// The repetition could not be set up (e.g. the network emulation).
+    #[error("{0}")]
+    Setup(String),
+    /// Traffic went around the network emulation.
+    #[error("{0}")]
+    Bypass(String),
 }
 
 /// Adds each `(name, q)` quantile of `values`; adds nothing when `values` is empty.

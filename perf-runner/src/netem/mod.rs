@@ -1,0 +1,18 @@
+//! Userspace network emulation: works on any Linux without privileges, netem or docker.
+//!
+//! [`switch`] forwards every node's UDP traffic (QUIC) through one public socket per node and
+//! applies per-link [`rules`]: delay, jitter (never reordering), uniform or Gilbert–Elliott
+//! loss, a token-bucket rate cap with a bounded queue, partitions and corruption.
+//!
+//! What it cannot emulate compared with kernel netem: it sees datagrams, not the kernel's
+//! queues, so loopback's own buffering and the switch's scheduling (its thread shares the
+//! machine's cores with the nodes) add their own latency, typically tens of microseconds and
+//! more under load; timers resolve to about a millisecond, so delays are accurate to ~1 ms,
+//! not microseconds; there is no TCP path yet (the per-connection proxy of the design is not
+//! built), and no duplication or reordering on purpose.
+
+pub mod rules;
+pub mod switch;
+
+pub use rules::{LinkRules, Loss};
+pub use switch::{LinkStats, Switch, SwitchStats};

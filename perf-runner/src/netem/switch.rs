@@ -1,0 +1,360 @@
+//! The userspace UDP switch (DESIGN.md "Network conditions and faults").
+//!
+//! Node k listens privately on Q_k and announces only the switch's public socket P_k. A
+//! datagram arriving at P_x from Q_y is traffic y → x: the y → x rules decide its fate, and
+//! it is sent on from P_y to Q_x, so x sees its peer at P_y and replies there. QUIC works
+//! unchanged. Each directed link has one FIFO task, so release times (monotonic per link)
+//! never reorder packets.
+//!
+//! The switch runs on its own thread and current-thread runtime: its timers are not delayed
+//! by the runner's work, and its CPU time can be read on its own. Datagrams from a source
+//! that is not registered yet (a node that dials before the runner has read its ready line)
+//! wait up to [`PENDING_FOR`] for the registration instead of being dropped.
+
+use std::{
+    collections::HashMap,
+    net::{Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket},
+    sync::{Arc, Mutex},
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use tokio::{
+    net::UdpSocket,
+    sync::{mpsc, oneshot},
+};
+
+use super::rules::{Fate, LinkRules, LinkState};
+
+/// How long datagrams from an unregistered source are kept.
+pub const PENDING_FOR: Duration = Duration::from_secs(5);
+/// Largest datagram forwarded (QUIC stays far below).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// Counters of one directed link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LinkStats {
+    /// Datagrams that entered the link.
+    pub packets: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Dropped by the loss model.
+    pub lost: u64,
+    /// Dropped by a partition.
+    pub partitioned: u64,
+    /// Dropped by a full rate-limit queue.
+    pub queue_full: u64,
+    /// Delivered with a flipped byte.
+    pub corrupted: u64,
+}
+
+/// A snapshot of the switch's counters.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SwitchStats {
+    /// Per directed link (from, to).
+    pub links: HashMap<(usize, usize), LinkStats>,
+    /// Datagrams from sources that never registered (dropped after [`PENDING_FOR`]).
+    pub unknown_source: u64,
+    /// CPU time of the switch thread so far.
+    pub cpu: Duration,
+}
+
+impl SwitchStats {
+    /// All links summed.
+    pub fn total(&self) -> LinkStats {
+        self.links
+            .values()
+            .fold(LinkStats::default(), |a, l| LinkStats {
+                packets: a.packets + l.packets,
+                bytes: a.bytes + l.bytes,
+                delivered: a.delivered + l.delivered,
+                lost: a.lost + l.lost,
+                partitioned: a.partitioned + l.partitioned,
+                queue_full: a.queue_full + l.queue_full,
+                corrupted: a.corrupted + l.corrupted,
+            })
+    }
+}
+
+enum Command {
+    Register(usize, SocketAddr),
+    SetLink(usize, usize, LinkRules),
+    Stats(oneshot::Sender<SwitchStats>),
+}
+
+/// A running switch. Dropping it stops the thread.
+pub struct Switch {
+    ports: Vec<u16>,
+    commands: mpsc::UnboundedSender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Switch {
+    /// Opens one public socket per node on 127.0.0.1 and starts forwarding with `rules` on
+    /// every link. `seed` makes loss, jitter and corruption decisions reproducible.
+    pub fn start(nodes: usize, rules: LinkRules, seed: u64) -> std::io::Result<Switch> {
+        let sockets: Vec<StdUdpSocket> = (0..nodes)
+            .map(|_| {
+                let s = StdUdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+                s.set_nonblocking(true)?;
+                grow_receive_buffer(&s);
+                Ok(s)
+            })
+            .collect::<std::io::Result<_>>()?;
+        let ports = sockets
+            .iter()
+            .map(|s| s.local_addr().map(|a| a.port()))
+            .collect::<std::io::Result<_>>()?;
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("netem-switch".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("switch runtime");
+                runtime.block_on(run(sockets, rules, seed, receiver));
+            })?;
+        Ok(Switch {
+            ports,
+            commands,
+            thread: Some(thread),
+        })
+    }
+
+    /// Node k's public port P_k.
+    pub fn public_port(&self, node: usize) -> u16 {
+        self.ports[node]
+    }
+
+    /// Node k's public address P_k.
+    pub fn public_addr(&self, node: usize) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.ports[node]))
+    }
+
+    /// Tells the switch where node k listens (Q_k).
+    pub fn register(&self, node: usize, private: SocketAddr) {
+        let _ = self.commands.send(Command::Register(node, private));
+    }
+
+    /// Replaces the rules of the directed link `from` → `to`.
+    pub fn set_link(&self, from: usize, to: usize, rules: LinkRules) {
+        let _ = self.commands.send(Command::SetLink(from, to, rules));
+    }
+
+    /// The counters so far.
+    pub async fn stats(&self) -> SwitchStats {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.commands.send(Command::Stats(tx));
+        rx.await.unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Switch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Switch")
+            .field("ports", &self.ports)
+            .finish()
+    }
+}
+
+impl Drop for Switch {
+    fn drop(&mut self) {
+        // Closing the command channel ends the switch's main loop.
+        let (closed, _) = mpsc::unbounded_channel();
+        self.commands = closed;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Asks for a 4 MiB receive buffer (the kernel caps it at net.core.rmem_max): a burst that
+/// arrives while the switch thread waits for a core is then queued, not dropped unseen.
+fn grow_receive_buffer(socket: &StdUdpSocket) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 4 << 20;
+    // SAFETY: setsockopt on a socket we own, with a pointer to a c_int and its size.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+struct Datagram {
+    /// Public socket index it arrived at (the destination node).
+    to: usize,
+    bytes: Vec<u8>,
+    arrived: Instant,
+}
+
+/// A directed link's FIFO of (release time, datagram), drained by its `deliver` task.
+type LinkQueue = mpsc::UnboundedSender<(Instant, Vec<u8>)>;
+
+struct State {
+    sockets: Vec<Arc<UdpSocket>>,
+    default_rules: LinkRules,
+    rules: HashMap<(usize, usize), LinkRules>,
+    links: HashMap<(usize, usize), (LinkState, LinkQueue)>,
+    private: HashMap<SocketAddr, usize>,
+    private_of: Vec<Option<SocketAddr>>,
+    pending: HashMap<SocketAddr, Vec<Datagram>>,
+    stats: Arc<Mutex<SwitchStats>>,
+    rng: StdRng,
+}
+
+impl State {
+    fn handle(&mut self, source: SocketAddr, d: Datagram) {
+        let Some(&from) = self.private.get(&source) else {
+            let queue = self.pending.entry(source).or_default();
+            queue.retain(|p| p.arrived.elapsed() < PENDING_FOR);
+            if queue.len() < 256 {
+                queue.push(d);
+            } else {
+                self.stats.lock().expect("stats").unknown_source += 1;
+            }
+            return;
+        };
+        let to = d.to;
+        let Some(destination) = self.private_of[to] else {
+            // The destination has not registered: it cannot have sent anything the sender
+            // could be answering, so this is a stray; count it.
+            self.stats.lock().expect("stats").unknown_source += 1;
+            return;
+        };
+        let rules = self
+            .rules
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(self.default_rules);
+        let socket = self.sockets[from].clone();
+        let (state, queue) = self.links.entry((from, to)).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(deliver(rx, socket, destination));
+            (LinkState::default(), tx)
+        });
+        let len = d.bytes.len();
+        let fate = state.decide(&rules, len, d.arrived, &mut self.rng);
+        let mut stats = self.stats.lock().expect("stats");
+        let link = stats.links.entry((from, to)).or_default();
+        link.packets += 1;
+        link.bytes += len as u64;
+        match fate {
+            Fate::Partitioned => link.partitioned += 1,
+            Fate::Lost => link.lost += 1,
+            Fate::QueueFull => link.queue_full += 1,
+            Fate::Deliver { at, corrupt } => {
+                let mut bytes = d.bytes;
+                if corrupt && !bytes.is_empty() {
+                    let i = self.rng.random_range(0..bytes.len());
+                    bytes[i] ^= 0xff;
+                    link.corrupted += 1;
+                }
+                link.delivered += 1;
+                let _ = queue.send((at, bytes));
+            }
+        }
+    }
+
+    fn register(&mut self, node: usize, private: SocketAddr) {
+        self.private.insert(private, node);
+        self.private_of[node] = Some(private);
+        for d in self.pending.remove(&private).unwrap_or_default() {
+            if d.arrived.elapsed() < PENDING_FOR {
+                self.handle(private, d);
+            }
+        }
+    }
+}
+
+/// One directed link's FIFO: waits for each release time, then sends.
+async fn deliver(
+    mut queue: mpsc::UnboundedReceiver<(Instant, Vec<u8>)>,
+    socket: Arc<UdpSocket>,
+    destination: SocketAddr,
+) {
+    while let Some((at, bytes)) = queue.recv().await {
+        if at > Instant::now() {
+            tokio::time::sleep_until(at.into()).await;
+        }
+        let _ = socket.send_to(&bytes, destination).await;
+    }
+}
+
+async fn run(
+    sockets: Vec<StdUdpSocket>,
+    default_rules: LinkRules,
+    seed: u64,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
+    let sockets: Vec<Arc<UdpSocket>> = sockets
+        .into_iter()
+        .map(|s| Arc::new(UdpSocket::from_std(s).expect("tokio socket")))
+        .collect();
+    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<(SocketAddr, Datagram)>();
+    for (to, socket) in sockets.iter().enumerate() {
+        let socket = socket.clone();
+        let tx = arrivals_tx.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; MAX_DATAGRAM];
+            while let Ok((len, source)) = socket.recv_from(&mut buf).await {
+                let d = Datagram {
+                    to,
+                    bytes: buf[..len].to_vec(),
+                    arrived: Instant::now(),
+                };
+                if tx.send((source, d)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let stats = Arc::new(Mutex::new(SwitchStats::default()));
+    let mut state = State {
+        private_of: vec![None; sockets.len()],
+        sockets,
+        default_rules,
+        rules: HashMap::new(),
+        links: HashMap::new(),
+        private: HashMap::new(),
+        pending: HashMap::new(),
+        stats: stats.clone(),
+        rng: StdRng::seed_from_u64(seed),
+    };
+    loop {
+        tokio::select! {
+            Some((source, d)) = arrivals.recv() => state.handle(source, d),
+            command = commands.recv() => match command {
+                Some(Command::Register(node, addr)) => state.register(node, addr),
+                Some(Command::SetLink(from, to, rules)) => {
+                    state.rules.insert((from, to), rules);
+                }
+                Some(Command::Stats(reply)) => {
+                    let mut snapshot = stats.lock().expect("stats").clone();
+                    snapshot.cpu = thread_cpu();
+                    let _ = reply.send(snapshot);
+                }
+                None => break,
+            },
+        }
+    }
+}
