@@ -27,6 +27,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+pub mod suite;
 pub mod summary;
 pub mod validate;
 pub mod workload;

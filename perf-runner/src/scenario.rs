@@ -252,6 +252,40 @@ pub enum FaultKind {
     },
     /// Back to the scenario's `[network]` rules on every link.
     Heal,
+    /// SIGKILL the node.
+    Crash {
+        /// Node index.
+        node: usize,
+    },
+    /// Start a crashed node again (same identity, same public port).
+    Restart {
+        /// Node index.
+        node: usize,
+    },
+    /// SIGSTOP the node.
+    Pause {
+        /// Node index.
+        node: usize,
+    },
+    /// SIGCONT a paused node.
+    Resume {
+        /// Node index.
+        node: usize,
+    },
+}
+
+impl FaultKind {
+    /// The node a node fault acts on.
+    pub fn node(&self) -> Option<usize> {
+        match self {
+            FaultKind::Isolate { node }
+            | FaultKind::Crash { node }
+            | FaultKind::Restart { node }
+            | FaultKind::Pause { node }
+            | FaultKind::Resume { node } => Some(*node),
+            FaultKind::Partition { .. } | FaultKind::Heal => None,
+        }
+    }
 }
 
 /// How packets are lost, as a scenario says it.
@@ -619,8 +653,7 @@ impl Scenario {
         if let Some(chaos) = &self.chaos {
             let named = chaos.faults.iter().flat_map(|f| match &f.kind {
                 FaultKind::Partition { groups } => groups.iter().flatten().copied().collect(),
-                FaultKind::Isolate { node } => vec![*node],
-                FaultKind::Heal => Vec::new(),
+                other => other.node().into_iter().collect::<Vec<_>>(),
             });
             if let Some(i) = named.into_iter().find(|&i| i >= self.nodes) {
                 return Err(ScenarioError::Override(format!(
@@ -865,6 +898,24 @@ fn node_index(v: &Spanned<i64>, nodes: usize, loc: &Locator) -> Result<usize, Sc
     Ok(i as usize)
 }
 
+/// A node's condition while a fault schedule is validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeCondition {
+    Up,
+    Crashed,
+    Paused,
+}
+
+impl NodeCondition {
+    fn as_str(self) -> &'static str {
+        match self {
+            NodeCondition::Up => "running",
+            NodeCondition::Crashed => "crashed",
+            NodeCondition::Paused => "paused",
+        }
+    }
+}
+
 fn chaos_phase(
     raw: &RawChaos,
     nodes: usize,
@@ -874,6 +925,7 @@ fn chaos_phase(
     let duration_s = loc.float(&raw.duration_s, "chaos.duration_s", 1.0, 3600.0, 20.0)?;
     let mut faults = Vec::new();
     let mut partitioned = false;
+    let mut conditions = vec![NodeCondition::Up; nodes];
     for f in &raw.faults {
         let at_s = *f.at_s.get_ref();
         if !at_s.is_finite() || at_s < 0.0 || at_s >= duration_s {
@@ -934,10 +986,49 @@ fn chaos_phase(
                 partitioned = false;
                 FaultKind::Heal
             }
+            kind @ ("crash" | "restart" | "pause" | "resume") => {
+                let node = f.node.as_ref().ok_or_else(|| {
+                    loc.error(f.kind.span(), format!("{kind} needs node = <index>"))
+                })?;
+                let i = node_index(node, nodes, loc)?;
+                let (needs, becomes, fault) = match kind {
+                    "crash" => (
+                        NodeCondition::Up,
+                        NodeCondition::Crashed,
+                        FaultKind::Crash { node: i },
+                    ),
+                    "restart" => (
+                        NodeCondition::Crashed,
+                        NodeCondition::Up,
+                        FaultKind::Restart { node: i },
+                    ),
+                    "pause" => (
+                        NodeCondition::Up,
+                        NodeCondition::Paused,
+                        FaultKind::Pause { node: i },
+                    ),
+                    _ => (
+                        NodeCondition::Paused,
+                        NodeCondition::Up,
+                        FaultKind::Resume { node: i },
+                    ),
+                };
+                if conditions[i] != needs {
+                    return Err(loc.error(
+                        f.kind.span(),
+                        format!(
+                            "{kind} of node {i}, which is {} at that point of the schedule",
+                            conditions[i].as_str()
+                        ),
+                    ));
+                }
+                conditions[i] = becomes;
+                fault
+            }
             other => {
                 return Err(loc.error(
                     f.kind.span(),
-                    format!("unknown fault kind {other:?}; allowed: \"partition\", \"isolate\", \"heal\" (crash, restart, pause and churn are not built yet)"),
+                    format!("unknown fault kind {other:?}; allowed: \"partition\", \"isolate\", \"heal\", \"crash\", \"restart\", \"pause\", \"resume\""),
                 ));
             }
         };

@@ -209,3 +209,25 @@ fn datagrams_from_a_node_not_yet_registered_wait_for_its_registration() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, b"early");
 }
+
+#[test]
+fn a_node_that_registers_again_gets_its_traffic_at_the_new_address() {
+    let p = pair(LinkRules::default());
+    let to_b = p.switch.public_addr(1);
+    p.a.send_to(b"one", to_b).unwrap();
+    assert_eq!(drain(&p.b, Duration::from_millis(300)).len(), 1);
+    // B "restarts": a new socket, registered under the same node index.
+    let b2 = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    p.switch.register(1, b2.local_addr().unwrap());
+    b2.send_to(b"hello from the new b", p.switch.public_addr(0))
+        .unwrap();
+    assert_eq!(drain(&p.a, Duration::from_millis(300)).len(), 1);
+    p.a.send_to(b"two", to_b).unwrap();
+    let got = drain(&b2, Duration::from_millis(300));
+    assert_eq!(got.len(), 1, "delivered to the new address");
+    assert_eq!(got[0].0, b"two");
+    assert!(
+        drain(&p.b, Duration::from_millis(100)).is_empty(),
+        "not to the old one"
+    );
+}

@@ -94,6 +94,13 @@ pub enum PerfAction {
     Record(RecordArgs),
     /// Trend report from the history: per-metric plots with change points (E-divisive means)
     Trend(TrendArgs),
+    /// Run a suite of scenarios at a resilience level and write one combined report
+    ///
+    /// Suites: basic (low: minimal, small, lossy-5pct, partition-recovery), comprehensive
+    /// (medium to high: standard, large, lossy-5pct, wan-50ms, partition-recovery, churn,
+    /// bootstrap-failure), stress (extreme: scale-100, churn, lossy-5pct). Exit 3 if a
+    /// scenario failed, 1 if one regressed against its baseline, else 0.
+    Suite(SuiteArgs),
     /// Find the first commit between --good and --bad at which --metric regressed
     ///
     /// Each probe builds the candidate revision (cached by commit) and runs a paired ABBA
@@ -169,6 +176,28 @@ pub struct TrendArgs {
     /// Exit 1 when a recent change point is a regression
     #[arg(long)]
     pub fail_on_regression: bool,
+}
+
+/// `cargo xtask perf suite`.
+#[derive(Debug, clap::Args)]
+pub struct SuiteArgs {
+    /// basic, comprehensive or stress
+    pub suite: String,
+    /// Override every scenario's measured repetitions
+    #[arg(long, value_name = "N")]
+    pub repetitions: Option<usize>,
+    /// Node binary speaking the node contract instead of building swarm-node
+    #[arg(long, value_name = "PATH")]
+    pub node_bin: Option<PathBuf>,
+    /// Output root directory [default: target/perf]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Directory of committed baselines [default: baselines/ in the repository]
+    #[arg(long, value_name = "DIR")]
+    pub baselines: Option<PathBuf>,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `cargo xtask perf bisect`.

@@ -16,7 +16,8 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{
     BaselineAction, BenchArgs, BenchKind, BisectArgs, Cli, Command, CommentArgs, Experiment,
-    PerfAction, PerfArgs, PerfRunArgs, RecordArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
+    PerfAction, PerfArgs, PerfRunArgs, RecordArgs, SuiteArgs, TestArgs, TransportArg, TrendArgs,
+    ValidateArgs,
 };
 use perf_runner::{
     perf::{PerfRequest, run_scenario, update_baseline},
@@ -81,6 +82,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: Some(PerfAction::Bisect(args)),
             ..
         }) => Ok(bisect(args)),
+        Command::Perf(PerfArgs {
+            action: Some(PerfAction::Suite(args)),
+            ..
+        }) => Ok(suite(args)),
         Command::Perf(PerfArgs { action: None, run }) => Ok(perf(run)),
         Command::Bench(args) => Ok(bench(args)),
         Command::Test(args) => test(args),
@@ -421,6 +426,50 @@ fn trend(args: TrendArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn suite(args: SuiteArgs) -> ExitCode {
+    use perf_runner::suite;
+    let chosen = match suite::find(&args.suite) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let template = request(PerfRunArgs {
+        scenario: Some(String::new()),
+        nodes: None,
+        repetitions: args.repetitions,
+        warmup: None,
+        transport: None,
+        out: args.out,
+        node_bin: args.node_bin,
+        against: None,
+        base_node_bin: None,
+        base_node_args: Vec::new(),
+        baselines: args.baselines,
+        threshold: None,
+        node_args: Vec::new(),
+        keep_logs: false,
+        json: false,
+        quiet: args.quiet,
+        measure_build: false,
+    });
+    match suite::run(chosen, &template) {
+        Ok((entries, report)) => {
+            print!("{}", suite::render(chosen, &entries));
+            println!("\nsuite report: {}", report.display());
+            let worst = |status: &str| entries.iter().any(|e| e.status == status);
+            if worst("failed") {
+                ExitCode::from(3)
+            } else if worst("interrupted") {
+                ExitCode::from(130)
+            } else if worst("regressed") {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => fail(&e, e.exit_code()),
     }
 }
 

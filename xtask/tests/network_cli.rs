@@ -89,6 +89,76 @@ seconds = 0.2
 }
 
 #[test]
+fn a_crashed_node_restarts_and_no_live_node_misses_a_message() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("churn.toml");
+    std::fs::write(
+        &scenario,
+        r#"name = "churn"
+nodes = 3
+repetitions = 1
+warmup = 0
+[formation]
+timeout_s = 60
+[network]
+delay_ms = 1
+[chaos]
+duration_s = 6
+publish_rate_per_s = 10
+recovery_timeout_s = 60
+[[chaos.faults]]
+at_s = 1
+kind = "crash"
+node = 0
+[[chaos.faults]]
+at_s = 3
+kind = "restart"
+node = 0
+[idle]
+seconds = 0.2
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, err) = run(xtask()
+        .args(["perf", "-q", "--keep-logs", "--baselines"])
+        .arg(tmp.path())
+        .arg("--out")
+        .arg(&out)
+        .arg("--node-bin")
+        .arg(node_bin())
+        .arg(&scenario));
+    assert_eq!(code, 0, "{stdout}{err}");
+    let s = summary(&out, "churn");
+    assert!(median(&s, "recovery_time_ms") > 0.0);
+    assert_eq!(median(&s, "fault_delivery_ratio_during"), 1.0);
+    assert_eq!(median(&s, "fault_delivery_ratio_after"), 1.0);
+    let raw = std::fs::read_to_string(out.join("churn/latest/metrics.jsonl")).unwrap();
+    let reports: Vec<Value> = raw
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["phase"] == "chaos" && v.get("report").is_some())
+        .collect();
+    assert_eq!(reports.len(), 2, "during and after");
+    for r in &reports {
+        assert!(r["report"]["lost"].as_array().unwrap().is_empty(), "{r}");
+        assert!(
+            r["report"]["duplicated"].as_array().unwrap().is_empty(),
+            "{r}"
+        );
+        assert!(r["report"]["expected"].as_u64().unwrap() > 0, "{r}");
+    }
+    // The restart really happened: the node's second life has its own log.
+    let logs = out.join("churn/latest/nodes/rep0");
+    assert!(
+        logs.join("node0.restart1.log").is_file(),
+        "{}",
+        logs.display()
+    );
+}
+
+#[test]
 fn lossy_links_are_measured_through_the_switch() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
@@ -130,6 +200,16 @@ fn a_fault_after_the_end_of_the_phase_is_located() {
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("bad.toml:7:8: fault at_s = 9 is outside the chaos phase"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_suite_exits_2_with_the_list() {
+    let (code, _, err) = run(xtask().args(["perf", "suite", "heavy"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no suite named \"heavy\"; suites: basic, comprehensive, stress"),
         "{err}"
     );
 }

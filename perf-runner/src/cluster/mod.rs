@@ -110,12 +110,37 @@ impl ClusterNode {
     }
 }
 
+/// What a fault did to a node: the cluster must not mistake it for a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeState {
+    /// Running.
+    Up,
+    /// Killed on purpose (SIGKILL), until restarted.
+    Down,
+    /// Stopped with SIGSTOP, until resumed.
+    Paused,
+}
+
 /// A running cluster. Dropping it kills every node.
 pub struct Cluster {
     /// Nodes in index order.
     pub nodes: Vec<ClusterNode>,
     /// When the first node was spawned, unix ns: time zero of formation.
     pub t0_ns: u64,
+    /// Per node: up, or down or paused by a fault.
+    pub states: Vec<NodeState>,
+    /// How each node was started, so that it can be started again.
+    launches: Vec<Launch>,
+}
+
+/// A node's command line and where its logs go.
+struct Launch {
+    args: Vec<String>,
+    bin: PathBuf,
+    log_dir: PathBuf,
+    ready_timeout: Duration,
+    network: Option<std::sync::Arc<Switch>>,
+    restarts: usize,
 }
 
 impl Cluster {
@@ -128,6 +153,7 @@ impl Cluster {
         let targets = topology::bootstrap_targets(config.topology, config.nodes, config.seed);
         let mut ready: Vec<Option<NodeProcess>> = (0..config.nodes).map(|_| None).collect();
         let mut pending = FuturesUnordered::new();
+        let mut launches = Vec::with_capacity(config.nodes);
         let t0_ns = unix_ns();
         for (index, node_targets) in targets.iter().enumerate() {
             while node_targets.iter().any(|&t| ready[t].is_none()) {
@@ -177,6 +203,14 @@ impl Cluster {
                 ]);
             }
             args.extend(config.extra_args.iter().cloned());
+            launches.push(Launch {
+                args: args.clone(),
+                bin: config.node_bin.clone(),
+                log_dir: config.log_dir.clone(),
+                ready_timeout: config.ready_timeout,
+                network: config.network.clone(),
+                restarts: 0,
+            });
             let log = config.log_dir.join(format!("node{index}.log"));
             pending.push(spawn_node(
                 index,
@@ -200,12 +234,20 @@ impl Cluster {
                 ClusterNode { process, api }
             })
             .collect();
-        Ok(Cluster { nodes, t0_ns })
+        Ok(Cluster {
+            states: vec![NodeState::Up; config.nodes],
+            nodes,
+            t0_ns,
+            launches,
+        })
     }
 
-    /// Fails if any node has exited.
+    /// Fails if any node that should be running has exited.
     pub fn check_alive(&mut self) -> Result<(), ClusterError> {
-        for node in &mut self.nodes {
+        for (node, state) in self.nodes.iter_mut().zip(&self.states) {
+            if *state == NodeState::Down {
+                continue;
+            }
             if let Ok(Some(status)) = node.process.child.try_wait() {
                 return Err(crashed(&node.process, status.to_string()));
             }
@@ -213,16 +255,137 @@ impl Cluster {
         Ok(())
     }
 
+    /// Indices of the nodes that are up.
+    pub fn up(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.states[i] == NodeState::Up)
+            .collect()
+    }
+
+    fn signal(&self, index: usize, signal: libc::c_int) {
+        if let Some(pid) = self.nodes[index].process.child.id() {
+            // SAFETY: kill(2) on a child we spawned and have not reaped.
+            unsafe { libc::kill(pid as i32, signal) };
+        }
+    }
+
+    /// Kills node `index` with SIGKILL (a crash) and reaps it.
+    pub async fn kill(&mut self, index: usize) {
+        if self.states[index] == NodeState::Paused {
+            self.signal(index, libc::SIGCONT);
+        }
+        let _ = self.nodes[index].process.child.kill().await;
+        self.states[index] = NodeState::Down;
+    }
+
+    /// Freezes node `index` (SIGSTOP): its sockets stay open, nothing answers.
+    pub fn pause(&mut self, index: usize) {
+        if self.states[index] == NodeState::Up {
+            self.signal(index, libc::SIGSTOP);
+            self.states[index] = NodeState::Paused;
+        }
+    }
+
+    /// Thaws a paused node (SIGCONT).
+    pub fn resume(&mut self, index: usize) {
+        if self.states[index] == NodeState::Paused {
+            self.signal(index, libc::SIGCONT);
+            self.states[index] = NodeState::Up;
+        }
+    }
+
+    /// Starts node `index` again with its original command line but a fresh identity (a new
+    /// `--key-seed`), on the same public switch port, bootstrapping from up to three nodes
+    /// that are up; waits for its ready line and registers its new private address with the
+    /// switch. Its log is `node<i>.restart<k>.log`.
+    ///
+    /// Why a fresh identity: a node that comes back under its old peer id while its peers
+    /// still hold the dead connection never regains a gossip mesh with swarm-node on
+    /// rust-libp2p 0.57 (gossipsub exchanges subscriptions only on a peer's first
+    /// connection, and the peers keep the restarted node in their mesh), so such a restart
+    /// measures that liveness bug rather than recovery. Seen in `perf churn`, 2026-11-23.
+    pub async fn restart(&mut self, index: usize) -> Result<(), ClusterError> {
+        if self.states[index] != NodeState::Down {
+            self.kill(index).await;
+        }
+        // It rejoins through nodes that are up now (their current identities, at their public
+        // switch ports): its original bootstrap peers may be the ones that are down.
+        let bootstrap: Vec<String> = match &self.launches[index].network {
+            Some(switch) => self
+                .up()
+                .into_iter()
+                .filter(|&i| i != index)
+                .take(3)
+                .map(|i| {
+                    format!(
+                        "{}/p2p/{}",
+                        quic_addr(switch.public_port(i)),
+                        self.nodes[i].peer_id()
+                    )
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let launch = &mut self.launches[index];
+        launch.restarts += 1;
+        if !bootstrap.is_empty() {
+            let mut args = Vec::with_capacity(launch.args.len());
+            let mut rest = launch.args.iter();
+            while let Some(a) = rest.next() {
+                if a == "--bootstrap" {
+                    rest.next();
+                } else {
+                    args.push(a.clone());
+                }
+            }
+            for b in bootstrap {
+                args.extend(["--bootstrap".to_owned(), b]);
+            }
+            launch.args = args;
+        }
+        if let Some(at) = launch.args.iter().position(|a| a == "--key-seed")
+            && let Some(seed) = launch.args.get(at + 1).and_then(|s| s.parse::<u64>().ok())
+        {
+            launch.args[at + 1] = seed
+                .wrapping_add(0x9E37_79B9 * launch.restarts as u64)
+                .to_string();
+        }
+        let log = launch
+            .log_dir
+            .join(format!("node{index}.restart{}.log", launch.restarts));
+        let process =
+            spawn_node(index, &launch.bin, &launch.args, &log, launch.ready_timeout)?.await?;
+        if let Some(switch) = &launch.network {
+            let private = process
+                .ready
+                .listen_addrs
+                .iter()
+                .find_map(|a| udp_socket_of(a))
+                .ok_or_else(|| ClusterError::Emulation {
+                    index,
+                    message: "restarted without a QUIC listen address".into(),
+                })?;
+            switch.register(index, private);
+        }
+        let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
+        self.nodes[index] = ClusterNode { process, api };
+        self.states[index] = NodeState::Up;
+        Ok(())
+    }
+
     /// SIGTERM to every node, then wait; returns one line per node that exited badly.
     pub async fn stop(mut self) -> Vec<String> {
-        for node in &self.nodes {
-            if let Some(pid) = node.process.child.id() {
-                // SAFETY: kill(2) on a child we spawned and have not reaped.
-                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        for index in 0..self.nodes.len() {
+            self.resume(index);
+            if self.states[index] == NodeState::Up {
+                self.signal(index, libc::SIGTERM);
             }
         }
         let mut problems = Vec::new();
-        for node in &mut self.nodes {
+        for (node, state) in self.nodes.iter_mut().zip(&self.states) {
+            if *state == NodeState::Down {
+                continue;
+            }
             match tokio::time::timeout(STOP_GRACE, node.process.child.wait()).await {
                 Ok(Ok(status)) if status.success() => {}
                 Ok(Ok(status)) => problems.push(format!(

@@ -276,8 +276,14 @@ impl State {
     }
 
     fn register(&mut self, node: usize, private: SocketAddr) {
+        // A restarted node listens somewhere new: forget the old address, and end the link
+        // tasks that deliver to it (they are recreated, with the new destination, on the
+        // next datagram; their link state, i.e. the rate limiter's queue, starts afresh).
+        if let Some(old) = self.private_of[node].replace(private) {
+            self.private.remove(&old);
+            self.links.retain(|&(_, to), _| to != node);
+        }
         self.private.insert(private, node);
-        self.private_of[node] = Some(private);
         for d in self.pending.remove(&private).unwrap_or_default() {
             if d.arrived.elapsed() < PENDING_FOR {
                 self.handle(private, d);

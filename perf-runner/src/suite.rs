@@ -1,0 +1,275 @@
+//! `cargo xtask perf suite basic|comprehensive|stress`: sets of scenarios at rising
+//! resilience levels (after seed 000's suites and intensities), run one after another, with
+//! one combined report. Each scenario still writes its own run directory and is compared
+//! with its baseline when one exists.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::{
+    Error,
+    output::{RunDir, write_atomic},
+    perf::{PerfRequest, run_scenario},
+    report::{escape::code, format_value},
+    run::Outcome,
+};
+
+/// A named set of scenarios.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Suite {
+    /// Name on the command line.
+    pub name: &'static str,
+    /// Resilience level: low, medium, high, extreme.
+    pub level: &'static str,
+    /// What it covers.
+    pub description: &'static str,
+    /// Scenarios, in run order.
+    pub scenarios: &'static [&'static str],
+}
+
+/// The shipped suites.
+pub const SUITES: &[Suite] = &[
+    Suite {
+        name: "basic",
+        level: "low",
+        description: "small quiet networks, 5 % loss and one partition: a few minutes",
+        scenarios: &["minimal", "small", "lossy-5pct", "partition-recovery"],
+    },
+    Suite {
+        name: "comprehensive",
+        level: "medium to high",
+        description: "the gate scenario, a larger network, loss, WAN latency, partition, churn and a failed bootstrap node",
+        scenarios: &[
+            "standard",
+            "large",
+            "lossy-5pct",
+            "wan-50ms",
+            "partition-recovery",
+            "churn",
+            "bootstrap-failure",
+        ],
+    },
+    Suite {
+        name: "stress",
+        level: "extreme",
+        description: "100 nodes, churn and loss",
+        scenarios: &["scale-100", "churn", "lossy-5pct"],
+    },
+];
+
+/// The suite called `name`.
+pub fn find(name: &str) -> Result<&'static Suite, Error> {
+    SUITES.iter().find(|s| s.name == name).ok_or_else(|| {
+        Error::Usage(format!(
+            "no suite named {name:?}; suites: {}",
+            SUITES.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+/// One scenario's line in the combined report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Scenario.
+    pub scenario: String,
+    /// "ok", "regressed", "interrupted" or "failed".
+    pub status: String,
+    /// The verdict line or the error.
+    pub detail: String,
+    /// Key metrics: (name, median, unit).
+    pub metrics: Vec<(String, f64, String)>,
+    /// Its report.
+    pub report: Option<PathBuf>,
+}
+
+/// Metrics shown in the combined table, when a scenario measured them.
+const KEY_METRICS: &[&str] = &[
+    "formation_time_ms",
+    "gossip_latency_ms_p50",
+    "gossip_exactly_once_ratio",
+    "recovery_time_ms",
+    "fault_delivery_ratio_during",
+    "netem_loss_ratio",
+];
+
+/// Runs every scenario of `suite` with `template`'s options; a failed scenario is recorded
+/// and the suite goes on. Returns the entries and where the combined report went.
+pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf), Error> {
+    let mut entries = Vec::new();
+    for scenario in suite.scenarios {
+        eprintln!("suite {}: {scenario}", suite.name);
+        let request = PerfRequest {
+            scenario: (*scenario).to_owned(),
+            ..template.clone()
+        };
+        let entry = match run_scenario(&request) {
+            Ok(outcome) => {
+                let summary = &outcome.result.summaries[0];
+                let regressed = outcome
+                    .comparison
+                    .as_ref()
+                    .is_some_and(|c| !c.regressions().is_empty());
+                let (status, detail) = match &outcome.result.outcome {
+                    Outcome::Complete if regressed => (
+                        "regressed",
+                        outcome
+                            .comparison
+                            .as_ref()
+                            .map(|c| c.headline())
+                            .unwrap_or_default(),
+                    ),
+                    Outcome::Complete => (
+                        "ok",
+                        outcome
+                            .comparison
+                            .as_ref()
+                            .map(|c| c.headline())
+                            .unwrap_or_else(|| "measured; no baseline to compare with".into()),
+                    ),
+                    Outcome::Interrupted => ("interrupted", "interrupted".into()),
+                    Outcome::Failed(m) => ("failed", m.clone()),
+                };
+                Entry {
+                    scenario: (*scenario).to_owned(),
+                    status: status.into(),
+                    detail,
+                    metrics: KEY_METRICS
+                        .iter()
+                        .filter_map(|name| {
+                            let m = summary.metric(name)?;
+                            Some((m.name.clone(), m.summary.as_ref()?.median, m.unit.clone()))
+                        })
+                        .collect(),
+                    report: Some(outcome.result.dir.report_md()),
+                }
+            }
+            Err(e) => Entry {
+                scenario: (*scenario).to_owned(),
+                status: "failed".into(),
+                detail: e.to_string(),
+                metrics: Vec::new(),
+                report: None,
+            },
+        };
+        let stop = entry.status == "interrupted";
+        entries.push(entry);
+        if stop {
+            break;
+        }
+    }
+    let root = template
+        .out
+        .clone()
+        .unwrap_or_else(|| template.workspace.join("target/perf"));
+    let dir =
+        RunDir::create(&root, &format!("suite-{}", suite.name)).map_err(|source| Error::Io {
+            path: root.clone(),
+            source,
+        })?;
+    let md = dir.dir.join("suite.md");
+    let io = |path: PathBuf| move |source| Error::Io { path, source };
+    write_atomic(&md, render(suite, &entries).as_bytes()).map_err(io(md.clone()))?;
+    let json = dir.dir.join("suite.json");
+    write_atomic(
+        &json,
+        &serde_json::to_vec_pretty(&serde_json::json!({"suite": suite, "entries": entries}))
+            .expect("serializes"),
+    )
+    .map_err(io(json.clone()))?;
+    let _ = dir.mark_latest();
+    Ok((entries, md))
+}
+
+/// The combined report.
+pub fn render(suite: &Suite, entries: &[Entry]) -> String {
+    let mut out = format!(
+        "# swarmbench suite: {} (resilience level {})\n\n{}.\n\n| scenario | status | key metrics (median) | verdict or error |\n|---|---|---|---|\n",
+        suite.name, suite.level, suite.description
+    );
+    for e in entries {
+        let metrics = e
+            .metrics
+            .iter()
+            .map(|(n, v, u)| format!("{} {} {}", code(n), format_value(*v, u), u))
+            .collect::<Vec<_>>()
+            .join("<br>");
+        let detail: String = e
+            .detail
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            code(&e.scenario),
+            e.status,
+            metrics,
+            crate::report::escape::markdown_text(&detail)
+        ));
+    }
+    out.push_str("\nEach scenario's full report, with every metric's definition, is in its own run directory:\n\n");
+    for e in entries {
+        if let Some(r) = &e.report {
+            out.push_str(&format!("- {}: {}\n", code(&e.scenario), r.display()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_suite_names_shipped_scenarios() {
+        let shipped = crate::scenario::shipped_names();
+        for suite in SUITES {
+            for s in suite.scenarios {
+                assert!(
+                    shipped.iter().any(|n| n == s),
+                    "suite {} names {s}",
+                    suite.name
+                );
+                crate::scenario::resolve(s).unwrap();
+            }
+        }
+        assert!(
+            find("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("basic, comprehensive, stress")
+        );
+    }
+
+    #[test]
+    fn the_combined_report_lists_status_and_metrics() {
+        let entries = vec![
+            Entry {
+                scenario: "lossy-5pct".into(),
+                status: "ok".into(),
+                detail: "measured; no baseline to compare with".into(),
+                metrics: vec![("netem_loss_ratio".into(), 0.052, "ratio".into())],
+                report: Some("target/perf/lossy-5pct/x/report.md".into()),
+            },
+            Entry {
+                scenario: "churn".into(),
+                status: "failed".into(),
+                detail: "node 3 did not rejoin\nlog tail".into(),
+                metrics: Vec::new(),
+                report: None,
+            },
+        ];
+        let md = render(&SUITES[0], &entries);
+        assert!(
+            md.contains("| `lossy-5pct` | ok | `netem_loss_ratio` 0.052 ratio |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `churn` | failed |  | node 3 did not rejoin |"),
+            "{md}"
+        );
+    }
+}
