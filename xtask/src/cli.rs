@@ -251,7 +251,7 @@ pub enum BaselineAction {
 }
 
 /// Options of a perf run.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct PerfRunArgs {
     /// Scenario name (see `cargo xtask perf list`) or path to a .toml file
     #[arg(required = true)]

@@ -437,22 +437,12 @@ fn suite(args: SuiteArgs) -> ExitCode {
     };
     let template = request(PerfRunArgs {
         scenario: Some(String::new()),
-        nodes: None,
         repetitions: args.repetitions,
-        warmup: None,
-        transport: None,
         out: args.out,
         node_bin: args.node_bin,
-        against: None,
-        base_node_bin: None,
-        base_node_args: Vec::new(),
         baselines: args.baselines,
-        threshold: None,
-        node_args: Vec::new(),
-        keep_logs: false,
-        json: false,
         quiet: args.quiet,
-        measure_build: false,
+        ..PerfRunArgs::default()
     });
     match suite::run(chosen, &template) {
         Ok((entries, report)) => {
@@ -478,20 +468,8 @@ fn bisect(args: BisectArgs) -> ExitCode {
         scenario: Some(args.scenario),
         nodes: args.nodes,
         repetitions: args.repetitions,
-        warmup: None,
-        transport: None,
-        out: None,
-        node_bin: None,
-        against: None,
-        base_node_bin: None,
-        base_node_args: Vec::new(),
-        baselines: None,
-        threshold: None,
-        node_args: Vec::new(),
-        keep_logs: false,
-        json: false,
         quiet: args.quiet,
-        measure_build: false,
+        ..PerfRunArgs::default()
     });
     let request = perf_runner::bisect::BisectRequest {
         perf,

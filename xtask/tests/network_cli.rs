@@ -14,6 +14,34 @@ fn summary(out: &Path, scenario: &str) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// Runs `text` as a scenario file with the debug node, asserts exit 0, returns the output root.
+fn run_ok(tmp: &Path, text: &str, extra: &[&str]) -> std::path::PathBuf {
+    let scenario = tmp.join("scenario.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let out = tmp.join("out");
+    let (code, stdout, err) = run(xtask()
+        .args(["perf", "-q", "--baselines"])
+        .arg(tmp)
+        .arg("--out")
+        .arg(&out)
+        .arg("--node-bin")
+        .arg(node_bin())
+        .args(extra)
+        .arg(&scenario));
+    assert_eq!(code, 0, "{stdout}{err}");
+    out
+}
+
+/// Every raw record of a phase in the latest run's metrics.jsonl.
+fn raw_records(out: &Path, scenario: &str, phase: &str) -> Vec<Value> {
+    std::fs::read_to_string(out.join(scenario).join("latest/metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["phase"] == phase)
+        .collect()
+}
+
 fn median(summary: &Value, metric: &str) -> f64 {
     summary["metrics"]
         .as_array()
@@ -29,9 +57,8 @@ fn median(summary: &Value, metric: &str) -> f64 {
 fn a_partitioned_network_recovers_and_loses_nothing() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("split.toml");
-    std::fs::write(
-        &scenario,
+    let out = run_ok(
+        tmp.path(),
         r#"name = "split"
 nodes = 3
 repetitions = 1
@@ -54,18 +81,8 @@ kind = "heal"
 [idle]
 seconds = 0.2
 "#,
-    )
-    .unwrap();
-    let out = tmp.path().join("out");
-    let (code, stdout, err) = run(xtask()
-        .args(["perf", "-q", "--baselines"])
-        .arg(tmp.path())
-        .arg("--out")
-        .arg(&out)
-        .arg("--node-bin")
-        .arg(node_bin())
-        .arg(&scenario));
-    assert_eq!(code, 0, "{stdout}{err}");
+        &[],
+    );
     let s = summary(&out, "split");
     assert_eq!(s["environment"]["network_backend"], "userspace-switch");
     assert!(median(&s, "recovery_time_ms") > 0.0);
@@ -76,11 +93,9 @@ seconds = 0.2
     );
     assert_eq!(median(&s, "fault_delivery_ratio_after"), 1.0);
     // The partition was real: the switch dropped datagrams on the cut links.
-    let raw = std::fs::read_to_string(out.join("split/latest/metrics.jsonl")).unwrap();
-    let switch = raw
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .find(|v| v["phase"] == "chaos" && v.get("switch").is_some())
+    let switch = raw_records(&out, "split", "chaos")
+        .into_iter()
+        .find(|v| v.get("switch").is_some())
         .expect("switch counters recorded");
     assert!(
         switch["switch"]["partitioned"].as_u64().unwrap() > 0,
@@ -92,9 +107,8 @@ seconds = 0.2
 fn a_crashed_node_restarts_and_no_live_node_misses_a_message() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("churn.toml");
-    std::fs::write(
-        &scenario,
+    let out = run_ok(
+        tmp.path(),
         r#"name = "churn"
 nodes = 3
 repetitions = 1
@@ -118,27 +132,15 @@ node = 0
 [idle]
 seconds = 0.2
 "#,
-    )
-    .unwrap();
-    let out = tmp.path().join("out");
-    let (code, stdout, err) = run(xtask()
-        .args(["perf", "-q", "--keep-logs", "--baselines"])
-        .arg(tmp.path())
-        .arg("--out")
-        .arg(&out)
-        .arg("--node-bin")
-        .arg(node_bin())
-        .arg(&scenario));
-    assert_eq!(code, 0, "{stdout}{err}");
+        &["--keep-logs"],
+    );
     let s = summary(&out, "churn");
     assert!(median(&s, "recovery_time_ms") > 0.0);
     assert_eq!(median(&s, "fault_delivery_ratio_during"), 1.0);
     assert_eq!(median(&s, "fault_delivery_ratio_after"), 1.0);
-    let raw = std::fs::read_to_string(out.join("churn/latest/metrics.jsonl")).unwrap();
-    let reports: Vec<Value> = raw
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|v| v["phase"] == "chaos" && v.get("report").is_some())
+    let reports: Vec<Value> = raw_records(&out, "churn", "chaos")
+        .into_iter()
+        .filter(|v| v.get("report").is_some())
         .collect();
     assert_eq!(reports.len(), 2, "during and after");
     for r in &reports {
@@ -162,22 +164,11 @@ seconds = 0.2
 fn lossy_links_are_measured_through_the_switch() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("lossy.toml");
-    std::fs::write(
-        &scenario,
+    let out = run_ok(
+        tmp.path(),
         "name = \"lossy\"\nnodes = 3\nrepetitions = 1\nwarmup = 0\n[formation]\ntimeout_s = 60\n[network]\ndelay_ms = 5\nloss_pct = 5\n[gossip]\nmessages = 30\nrate_per_s = 50\n[idle]\nseconds = 0.2\n",
-    )
-    .unwrap();
-    let out = tmp.path().join("out");
-    let (code, stdout, err) = run(xtask()
-        .args(["perf", "-q", "--baselines"])
-        .arg(tmp.path())
-        .arg("--out")
-        .arg(&out)
-        .arg("--node-bin")
-        .arg(node_bin())
-        .arg(&scenario));
-    assert_eq!(code, 0, "{stdout}{err}");
+        &[],
+    );
     let s = summary(&out, "lossy");
     // Every connection went through the switch (the run fails otherwise), which dropped
     // packets, and gossip still arrived exactly once.
