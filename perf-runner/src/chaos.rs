@@ -254,6 +254,12 @@ pub async fn run(
                     availability[*node].open(now);
                     disrupted = true;
                 }
+                FaultKind::Leave { node } => {
+                    cluster.leave(*node).await;
+                    availability[*node].open(now);
+                    // A node that left on purpose is not a disruption to recover from.
+                    recover_from = Some((now, Instant::now()));
+                }
                 FaultKind::Pause { node } => {
                     cluster.pause(*node);
                     availability[*node].open(now);
@@ -304,7 +310,9 @@ pub async fn run(
         {
             last_check = Instant::now();
             let peers = peer_counts(cluster).await?;
-            if peers.iter().flatten().all(|&p| p >= target_peers) {
+            // With nodes down, fewer peers exist than the target asks for.
+            let reachable = target_peers.min(up.len().saturating_sub(1));
+            if peers.iter().flatten().all(|&p| p >= reachable) {
                 let received = received_by_all(cluster).await?;
                 // The peer condition is known to within the 200 ms of polling; the
                 // delivery time comes from the nodes' own timestamps.
@@ -333,8 +341,12 @@ pub async fn run(
 
     // Let late deliveries arrive, then check every message against who had to get it.
     let grace = Duration::from_secs(1).as_nanos() as u64;
+    // Only live nodes can be asked what they received: a node that is down at the end took
+    // its deliveries with it.
+    let live = cluster.up();
     let expected = |node: usize, m: &Published| {
-        availability[node].expects(m.published_ns)
+        live.contains(&node)
+            && availability[node].expects(m.published_ns)
             && !availability[m.publisher].gap_soon_after(m.published_ns, grace)
     };
     let settle_until = Instant::now() + SETTLE;

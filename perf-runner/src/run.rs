@@ -279,7 +279,8 @@ async fn network_checks(
     let public: Vec<u16> = (0..cluster.nodes.len())
         .map(|i| switch.public_port(i))
         .collect();
-    for (index, node) in cluster.nodes.iter().enumerate() {
+    for index in cluster.up() {
+        let node = &cluster.nodes[index];
         let peers = node
             .api
             .peer_addresses()
@@ -481,19 +482,18 @@ fn cpu_share_pct(before: &[Option<f64>], after: &[Option<f64>], seconds: f64) ->
 }
 
 /// Mean bytes sent and received per node, from libp2p's bandwidth counters.
+/// Mean bytes sent and received per node, over the nodes that are up (a node a fault took
+/// down has no counters to read).
 async fn bandwidth(cluster: &Cluster) -> Result<(f64, f64), WorkloadError> {
-    let texts = try_join_all(
-        cluster
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(index, node)| async move {
-                node.api
-                    .metrics_text()
-                    .await
-                    .map_err(|source| WorkloadError::Api { index, source })
-            }),
-    )
+    let texts = try_join_all(cluster.up().into_iter().map(|index| {
+        let node = &cluster.nodes[index];
+        async move {
+            node.api
+                .metrics_text()
+                .await
+                .map_err(|source| WorkloadError::Api { index, source })
+        }
+    }))
     .await?;
     let n = texts.len().max(1) as f64;
     let sent: f64 = texts

@@ -257,6 +257,11 @@ pub enum FaultKind {
         /// Node index.
         node: usize,
     },
+    /// Graceful leave: SIGTERM, and the node shuts down cleanly.
+    Leave {
+        /// Node index.
+        node: usize,
+    },
     /// Start a crashed node again (same identity, same public port).
     Restart {
         /// Node index.
@@ -280,6 +285,7 @@ impl FaultKind {
         match self {
             FaultKind::Isolate { node }
             | FaultKind::Crash { node }
+            | FaultKind::Leave { node }
             | FaultKind::Restart { node }
             | FaultKind::Pause { node }
             | FaultKind::Resume { node } => Some(*node),
@@ -910,7 +916,7 @@ impl NodeCondition {
     fn as_str(self) -> &'static str {
         match self {
             NodeCondition::Up => "running",
-            NodeCondition::Crashed => "crashed",
+            NodeCondition::Crashed => "stopped",
             NodeCondition::Paused => "paused",
         }
     }
@@ -986,7 +992,7 @@ fn chaos_phase(
                 partitioned = false;
                 FaultKind::Heal
             }
-            kind @ ("crash" | "restart" | "pause" | "resume") => {
+            kind @ ("crash" | "leave" | "restart" | "pause" | "resume") => {
                 let node = f.node.as_ref().ok_or_else(|| {
                     loc.error(f.kind.span(), format!("{kind} needs node = <index>"))
                 })?;
@@ -1002,16 +1008,23 @@ fn chaos_phase(
                         NodeCondition::Up,
                         FaultKind::Restart { node: i },
                     ),
+                    // A node that left can be restarted like a crashed one.
+                    "leave" => (
+                        NodeCondition::Up,
+                        NodeCondition::Crashed,
+                        FaultKind::Leave { node: i },
+                    ),
                     "pause" => (
                         NodeCondition::Up,
                         NodeCondition::Paused,
                         FaultKind::Pause { node: i },
                     ),
-                    _ => (
+                    "resume" => (
                         NodeCondition::Paused,
                         NodeCondition::Up,
                         FaultKind::Resume { node: i },
                     ),
+                    other => unreachable!("matched above: {other}"),
                 };
                 if conditions[i] != needs {
                     return Err(loc.error(
@@ -1028,7 +1041,7 @@ fn chaos_phase(
             other => {
                 return Err(loc.error(
                     f.kind.span(),
-                    format!("unknown fault kind {other:?}; allowed: \"partition\", \"isolate\", \"heal\", \"crash\", \"restart\", \"pause\", \"resume\""),
+                    format!("unknown fault kind {other:?}; allowed: \"partition\", \"isolate\", \"heal\", \"crash\", \"leave\", \"restart\", \"pause\", \"resume\""),
                 ));
             }
         };
@@ -1302,6 +1315,46 @@ mod tests {
             })
             .unwrap_err();
         assert!(e.to_string().contains("leaves out node 2"), "{e}");
+    }
+
+    #[test]
+    fn fault_schedules_are_checked_in_order() {
+        let base = "name = \"x\"\nnodes = 3\n[network]\n[chaos]\nduration_s = 10\n";
+        let fault = |at: u32, kind: &str| {
+            format!("[[chaos.faults]]\nat_s = {at}\nkind = \"{kind}\"\nnode = 1\n")
+        };
+        let ok = format!(
+            "{base}{}{}{}",
+            fault(1, "leave"),
+            fault(2, "restart"),
+            fault(3, "pause")
+        );
+        let s = parse(&ok).unwrap();
+        let kinds: Vec<&FaultKind> = s
+            .chaos
+            .as_ref()
+            .unwrap()
+            .faults
+            .iter()
+            .map(|f| &f.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                &FaultKind::Leave { node: 1 },
+                &FaultKind::Restart { node: 1 },
+                &FaultKind::Pause { node: 1 }
+            ]
+        );
+        let err = error_of(&format!("{base}{}", fault(1, "restart")));
+        assert!(
+            err.contains("restart of node 1, which is running at that point"),
+            "{err}"
+        );
+        let err = error_of(&format!("{base}{}{}", fault(1, "pause"), fault(2, "leave")));
+        assert!(err.contains("leave of node 1, which is paused"), "{err}");
+        let err = error_of(&format!("{base}{}", fault(1, "explode")));
+        assert!(err.contains("unknown fault kind \"explode\""), "{err}");
     }
 
     #[test]

@@ -104,7 +104,7 @@ seconds = 0.2
 }
 
 #[test]
-fn a_crashed_node_restarts_and_no_live_node_misses_a_message() {
+fn a_crashed_node_restarts_another_leaves_and_no_live_node_misses_a_message() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let out = run_ok(
@@ -129,6 +129,10 @@ node = 0
 at_s = 3
 kind = "restart"
 node = 0
+[[chaos.faults]]
+at_s = 4.5
+kind = "leave"
+node = 2
 [idle]
 seconds = 0.2
 "#,

@@ -278,6 +278,20 @@ impl Cluster {
         self.states[index] = NodeState::Down;
     }
 
+    /// Graceful leave: SIGTERM, then up to the stop grace for a clean exit (killed after it).
+    pub async fn leave(&mut self, index: usize) {
+        self.resume(index);
+        self.signal(index, libc::SIGTERM);
+        let child = &mut self.nodes[index].process.child;
+        if tokio::time::timeout(STOP_GRACE, child.wait())
+            .await
+            .is_err()
+        {
+            let _ = child.kill().await;
+        }
+        self.states[index] = NodeState::Down;
+    }
+
     /// Freezes node `index` (SIGSTOP): its sockets stay open, nothing answers.
     pub fn pause(&mut self, index: usize) {
         if self.states[index] == NodeState::Up {
