@@ -12,6 +12,7 @@ use std::path::Path;
 use crate::{
     Error,
     compare::{MetricComparison, Verdict},
+    env::short_commit,
     measure::build::BuildError,
     perf::{self, PerfRequest},
     scenario,
@@ -57,23 +58,9 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// The commit a ref names, or a clear error.
+/// The commit a ref names; an unknown ref is a usage error.
 fn resolve(repo: &Path, git_ref: &str) -> Result<String, Error> {
-    git(
-        repo,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{git_ref}^{{commit}}"),
-        ],
-    )
-    .map_err(|_| {
-        Error::Usage(format!(
-            "git ref {git_ref:?} does not exist in {}",
-            repo.display()
-        ))
-    })
+    crate::measure::build::resolve_commit(repo, git_ref).map_err(|e| Error::Usage(e.0))
 }
 
 /// `good` (exclusive) to `bad` (inclusive), oldest first, along the ancestry path.
@@ -188,8 +175,8 @@ pub fn bisect(request: &BisectRequest) -> Result<Bisection, Error> {
     eprintln!(
         "bisect: {} commits between {} and {}, about {} probes of scenario {} on {}",
         commits.len(),
-        short(&good),
-        short(commits.last().map_or("", String::as_str)),
+        short_commit(&good),
+        short_commit(commits.last().map_or("", String::as_str)),
         (commits.len() as f64).log2().ceil() as usize + 1,
         scenario.name,
         request.metric
@@ -233,15 +220,11 @@ fn probe(request: &BisectRequest, good: &str, commit: &str) -> Result<Step, Erro
     };
     eprintln!(
         "bisect: {} {}: {}",
-        short(commit),
+        short_commit(commit),
         if step.regressed { "bad " } else { "good" },
         step.evidence
     );
     Ok(step)
-}
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
 }
 
 #[cfg(test)]

@@ -45,6 +45,11 @@ fn command_line(program: &str, args: &[&str], dir: Option<&Path>) -> Option<Stri
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// The first 12 hex digits of a commit id, as reports show it.
+pub fn short_commit(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
 impl Fingerprint {
     /// Reads this machine's fingerprint.
     pub fn current(network_backend: &str) -> Self {

@@ -12,7 +12,7 @@ use crate::{
     baseline::{self, Baseline},
     cluster::check_node_bin,
     compare::{self, Comparison, GateConfig, MetricSamples, Mode},
-    env::Revision,
+    env::{Revision, short_commit},
     measure::build::{binary_size_bytes, build_release_node, build_revision_node},
     progress::ProgressBarObserver,
     report::plots::{self, PlotData},
@@ -100,7 +100,7 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
     let gate = gate_config(request, &scenario);
     let (comparison, notice) = if paired {
         let base_label = match (&request.against, &result.summaries[1].revision.commit) {
-            (Some(r), commit) => format!("revision {r} ({})", short(commit)),
+            (Some(r), commit) => format!("revision {r} ({})", short_commit(commit)),
             (None, _) => format!("binary {}", result.summaries[1].node_bin),
         };
         (
@@ -156,7 +156,10 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
             return Err(Error::Bisect(format!("the run failed: {message}")));
         }
     }
-    let label = format!("revision {}", short(&result.summaries[1].revision.commit));
+    let label = format!(
+        "revision {}",
+        short_commit(&result.summaries[1].revision.commit)
+    );
     let comparison = paired_comparison(
         &result.summaries[0],
         &result.summaries[1],
@@ -261,10 +264,6 @@ fn gate_config(request: &PerfRequest, scenario: &Scenario) -> GateConfig {
     }
 }
 
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
-}
-
 /// Paired comparison: samples matched by repetition index.
 /// With `only`, just that metric is compared (Holm's family is then that metric alone).
 fn paired_comparison(
@@ -322,7 +321,7 @@ fn baseline_comparison(
     let label = format!(
         "baseline {} (commit {}, recorded {})",
         baseline::path(&request.baselines, &stored.scenario).display(),
-        short(&stored.revision.commit),
+        short_commit(&stored.revision.commit),
         stored.recorded_at
     );
     let mut comparison = compare::compare(Mode::Unpaired, label, &samples, gate);

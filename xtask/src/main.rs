@@ -485,7 +485,7 @@ fn bisect(args: BisectArgs) -> ExitCode {
             for s in &b.steps {
                 println!(
                     "  {} {}  {}",
-                    &s.commit[..s.commit.len().min(12)],
+                    perf_runner::env::short_commit(&s.commit),
                     if s.regressed { "bad " } else { "good" },
                     s.evidence
                 );

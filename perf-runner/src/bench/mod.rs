@@ -20,7 +20,7 @@ use crate::{
     Error,
     baseline::{self, Baseline},
     compare::{self, Comparison, GateConfig, MetricSamples, Mode},
-    env::{Fingerprint, Revision},
+    env::{Fingerprint, Revision, short_commit},
     measure::build::{Worktree, resolve_commit},
     metrics,
     output::RunDir,
@@ -525,7 +525,7 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
         summary.comparison = Some(comparison(
             &summary,
             &base,
-            format!("revision {git_ref} ({})", &commit[..commit.len().min(12)]),
+            format!("revision {git_ref} ({})", short_commit(&commit)),
             &gate,
         ));
     } else if request.update_baseline {
@@ -538,7 +538,7 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
             format!(
                 "baseline {} (commit {}, recorded {})",
                 baseline::path(&request.baselines, SCENARIO).display(),
-                &stored.revision.commit[..stored.revision.commit.len().min(12)],
+                short_commit(&stored.revision.commit),
                 stored.recorded_at
             ),
             &gate,

@@ -161,7 +161,7 @@ impl Cluster {
                     .next()
                     .await
                     .expect("a bootstrap target is still starting")?;
-                register(config, &node)?;
+                register(config.network.as_deref(), &node)?;
                 let index = node.index;
                 ready[index] = Some(node);
             }
@@ -222,7 +222,7 @@ impl Cluster {
         }
         while let Some(node) = pending.next().await {
             let node = node?;
-            register(config, &node)?;
+            register(config.network.as_deref(), &node)?;
             let index = node.index;
             ready[index] = Some(node);
         }
@@ -369,18 +369,7 @@ impl Cluster {
             .join(format!("node{index}.restart{}.log", launch.restarts));
         let process =
             spawn_node(index, &launch.bin, &launch.args, &log, launch.ready_timeout)?.await?;
-        if let Some(switch) = &launch.network {
-            let private = process
-                .ready
-                .listen_addrs
-                .iter()
-                .find_map(|a| udp_socket_of(a))
-                .ok_or_else(|| ClusterError::Emulation {
-                    index,
-                    message: "restarted without a QUIC listen address".into(),
-                })?;
-            switch.register(index, private);
-        }
+        register(launch.network.as_deref(), &process)?;
         let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
         self.nodes[index] = ClusterNode { process, api };
         self.states[index] = NodeState::Up;
@@ -426,8 +415,8 @@ fn quic_addr(port: u16) -> String {
 }
 
 /// Tells the switch where a node that just became ready listens (its Q address).
-fn register(config: &ClusterConfig, node: &NodeProcess) -> Result<(), ClusterError> {
-    let Some(switch) = &config.network else {
+fn register(switch: Option<&Switch>, node: &NodeProcess) -> Result<(), ClusterError> {
+    let Some(switch) = switch else {
         return Ok(());
     };
     let private = node

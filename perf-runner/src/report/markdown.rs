@@ -34,7 +34,7 @@ pub fn render(summary: &RunSummary) -> String {
         summary.environment.kernel,
         summary.environment.rustc,
         summary.environment.network_backend,
-        &summary.revision.commit[..summary.revision.commit.len().min(12)],
+        crate::env::short_commit(&summary.revision.commit),
         if summary.revision.dirty { " (with uncommitted changes)" } else { "" },
         summary.node_bin
     ));

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use plotters::{coord::Shift, prelude::*};
 
 use crate::{
+    env::short_commit,
     history::{MetricTrend, Trend},
     report::{
         escape::{code, markdown_text},
@@ -41,7 +42,7 @@ pub fn markdown(trend: &Trend, plots: &[String]) -> String {
                 "- {} {:+.1}% from commit {} ({}), p = {:.3}{}\n",
                 code(name),
                 c.change * 100.0,
-                code(short(&c.commit)),
+                code(short_commit(&c.commit)),
                 markdown_text(&c.started_at),
                 c.p_value,
                 if c.environment_changed {
@@ -66,7 +67,7 @@ pub fn markdown(trend: &Trend, plots: &[String]) -> String {
                 .map(|c| {
                     format!(
                         "{}: {} → {} ({:+.1}%{})",
-                        code(short(&c.commit)),
+                        code(short_commit(&c.commit)),
                         format_value(c.before, &m.unit),
                         format_value(c.after, &m.unit),
                         c.change * 100.0,
@@ -91,10 +92,6 @@ pub fn markdown(trend: &Trend, plots: &[String]) -> String {
         }
     }
     out
-}
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
 }
 
 /// A file-name-safe form of a metric name.
