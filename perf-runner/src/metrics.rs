@@ -269,7 +269,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Reference,
         false,
-        "Network emulation only: datagrams the userspace switch dropped (loss model and full rate-limit queues) over all datagrams it forwarded in the repetition; the loss the nodes actually faced",
+        "Network emulation over QUIC only: datagrams the userspace switch dropped (loss model and full rate-limit queues) over all datagrams it forwarded in the repetition; the loss the nodes actually faced",
     ),
     m(
         "netem_switch_cpu_us_per_1000_packets",
@@ -277,7 +277,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Reference,
         false,
-        "Network emulation only: CPU time of the switch thread per 1000 datagrams forwarded, over the whole repetition (includes idle wake-ups)",
+        "Network emulation only: CPU time of the switch thread per 1000 datagrams (QUIC) or stream chunks of up to 16 KiB (TCP proxy) forwarded, over the whole repetition (includes idle wake-ups)",
     ),
     m(
         "tcp_loopback_mbit_s",

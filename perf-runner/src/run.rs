@@ -252,7 +252,7 @@ async fn repetition(
     .await
     {
         Ok(mut values) => match &switch {
-            Some(switch) => network_checks(&cluster, switch, &mut values)
+            Some(switch) => network_checks(&cluster, switch, scenario.transport, &mut values)
                 .await
                 .map(|()| values),
             None => Ok(values),
@@ -274,11 +274,9 @@ async fn repetition(
 async fn network_checks(
     cluster: &Cluster,
     switch: &crate::netem::Switch,
+    transport: crate::scenario::Transport,
     values: &mut Values,
 ) -> Result<(), WorkloadError> {
-    let public: Vec<u16> = (0..cluster.nodes.len())
-        .map(|i| switch.public_port(i))
-        .collect();
     for index in cluster.up() {
         let node = &cluster.nodes[index];
         let peers = node
@@ -288,8 +286,8 @@ async fn network_checks(
             .map_err(|source| WorkloadError::Api { index, source })?;
         for (peer, addresses) in peers {
             for address in addresses {
-                let through_switch = crate::cluster::udp_socket_of(&address)
-                    .is_some_and(|a| public.contains(&a.port()));
+                let through_switch = crate::cluster::socket_of(&address)
+                    .is_some_and(|a| switch.forwards_from(a.port()));
                 if !through_switch {
                     return Err(WorkloadError::Bypass(format!(
                         "node {index} is connected to {peer} at {address}, not at a switch port: traffic bypasses the network emulation"
@@ -301,10 +299,13 @@ async fn network_checks(
     let stats = switch.stats().await;
     let total = stats.total();
     if total.packets > 0 {
-        values.insert(
-            "netem_loss_ratio",
-            (total.lost + total.queue_full) as f64 / total.packets as f64,
-        );
+        // The TCP proxy never drops: a loss ratio would always read 0.
+        if transport == crate::scenario::Transport::Quic {
+            values.insert(
+                "netem_loss_ratio",
+                (total.lost + total.queue_full) as f64 / total.packets as f64,
+            );
+        }
         values.insert(
             "netem_switch_cpu_us_per_1000_packets",
             stats.cpu.as_secs_f64() * 1e6 / (total.packets as f64 / 1000.0),

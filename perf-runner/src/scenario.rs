@@ -262,7 +262,8 @@ pub enum FaultKind {
         /// Node index.
         node: usize,
     },
-    /// Start a crashed node again (same identity, same public port).
+    /// Start a crashed or departed node again on the same public port, with a fresh identity
+    /// (see `Cluster::restart` for why).
     Restart {
         /// Node index.
         node: usize,
@@ -374,6 +375,13 @@ pub struct NetworkGroup {
 }
 
 impl NetworkSpec {
+    /// Whether any link loses or corrupts packets (rules only the UDP path can apply).
+    pub fn has_datagram_rules(&self) -> bool {
+        std::iter::once(&self.rules)
+            .chain(self.groups.iter().map(|g| &g.rules))
+            .any(|r| r.loss_pct > 0.0 || r.corrupt_pct > 0.0)
+    }
+
     /// The rules of the directed link `from` → `to`.
     pub fn rules_for(&self, from: usize, to: usize) -> &NetworkRules {
         self.groups
@@ -680,9 +688,9 @@ impl Scenario {
                     self.nodes
                 )));
             }
-            if self.transport == Transport::Tcp {
+            if self.transport == Transport::Tcp && network.has_datagram_rules() {
                 return Err(ScenarioError::Override(
-                    "--transport tcp cannot run this scenario's [network] emulation: the TCP proxy is not built yet".into(),
+                    "--transport tcp cannot run this scenario's [network] loss or corruption: the TCP proxy emulates delay, jitter, rate and partitions only".into(),
                 ));
             }
         }
@@ -1148,6 +1156,23 @@ fn network_rules(
     })
 }
 
+/// The TCP proxy carries streams: loss and corruption belong to datagrams (TCP under the
+/// proxy would retransmit them away), so a TCP scenario that asks for them is refused.
+fn refuse_datagram_rules(raw: &RawNetworkRules, loc: &Locator) -> Result<(), ScenarioError> {
+    for (key, value) in [
+        ("loss_pct", &raw.loss_pct),
+        ("corrupt_pct", &raw.corrupt_pct),
+    ] {
+        if let Some(v) = value.as_ref().filter(|v| *v.get_ref() > 0.0) {
+            return Err(loc.error(
+                v.span(),
+                format!("{key} needs transport = \"quic\": the TCP proxy emulates delay, jitter, rate and partitions, not packet loss or corruption"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn network_spec(
     raw: &RawNetwork,
     nodes: usize,
@@ -1164,6 +1189,9 @@ fn network_spec(
         corrupt_pct: 0.0,
     };
     let rules = network_rules(&rule_fields!(raw), &none, "network", loc)?;
+    if transport == Transport::Tcp {
+        refuse_datagram_rules(&rule_fields!(raw), loc)?;
+    }
     let mut groups = Vec::new();
     for group in &raw.groups {
         let mut members = Vec::new();
@@ -1186,19 +1214,13 @@ fn network_spec(
                 "a network group needs at least one node",
             ));
         }
+        if transport == Transport::Tcp {
+            refuse_datagram_rules(&rule_fields!(group), loc)?;
+        }
         groups.push(NetworkGroup {
             nodes: members,
             rules: network_rules(&rule_fields!(group), &rules, "network.groups", loc)?,
         });
-    }
-    if transport == Transport::Tcp {
-        // The per-connection TCP proxy of the design is not built yet: say so instead of
-        // running TCP unemulated under a scenario that promises conditions.
-        let span = raw.delay_ms.as_ref().map(|d| d.span()).unwrap_or(0..0);
-        return Err(loc.error(
-            span,
-            "[network] emulation needs transport = \"quic\": the TCP proxy is not built yet",
-        ));
     }
     Ok(NetworkSpec { rules, groups })
 }
@@ -1304,9 +1326,15 @@ mod tests {
             err.starts_with("s.toml:4:14: unknown network.loss_model \"bursty\""),
             "{err}"
         );
-        let err =
-            error_of("name = \"x\"\nnodes = 3\ntransport = \"tcp\"\n[network]\ndelay_ms = 5\n");
-        assert!(err.contains("needs transport = \"quic\""), "{err}");
+        // TCP takes delay and partitions through the proxy, but not datagram loss.
+        parse("name = \"x\"\nnodes = 3\ntransport = \"tcp\"\n[network]\ndelay_ms = 5\n").unwrap();
+        let err = error_of(
+            "name = \"x\"\nnodes = 3\ntransport = \"tcp\"\n[network]\ndelay_ms = 5\n[[network.groups]]\nnodes = [1]\ncorrupt_pct = 1\n",
+        );
+        assert!(
+            err.contains(":8:15") && err.contains("corrupt_pct needs transport = \"quic\""),
+            "{err}"
+        );
         let s = parse(&format!("{base}[[network.groups]]\nnodes = [2]\n")).unwrap();
         let e = s
             .with_overrides(&Overrides {

@@ -183,6 +183,60 @@ fn lossy_links_are_measured_through_the_switch() {
 }
 
 #[test]
+fn tcp_goes_through_the_proxy_with_its_delay_and_partitions() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        tmp.path(),
+        r#"name = "tcp-split"
+nodes = 3
+transport = "tcp"
+repetitions = 1
+warmup = 0
+[formation]
+timeout_s = 60
+[network]
+delay_ms = 5
+[gossip]
+messages = 20
+rate_per_s = 50
+[chaos]
+duration_s = 6
+publish_rate_per_s = 10
+recovery_timeout_s = 60
+[[chaos.faults]]
+at_s = 1
+kind = "isolate"
+node = 2
+[[chaos.faults]]
+at_s = 3
+kind = "heal"
+[idle]
+seconds = 0.2
+"#,
+        &[],
+    );
+    let s = summary(&out, "tcp-split");
+    // Every connection went through the proxy (the run fails otherwise) ...
+    assert_eq!(s["scenario"]["transport"], "tcp");
+    assert_eq!(s["environment"]["network_backend"], "userspace-switch");
+    // ... with its delay: publish → receive takes at least one 5 ms hop ...
+    assert!(median(&s, "gossip_latency_ms_p50") >= 5.0);
+    assert_eq!(median(&s, "gossip_exactly_once_ratio"), 1.0);
+    // ... and its partition, which held data that the heal then delivered.
+    let switch = raw_records(&out, "tcp-split", "chaos")
+        .into_iter()
+        .find(|v| v.get("switch").is_some())
+        .expect("switch counters recorded");
+    assert!(
+        switch["switch"]["partitioned"].as_u64().unwrap() > 0,
+        "{switch}"
+    );
+    assert_eq!(median(&s, "fault_delivery_ratio_during"), 1.0);
+    assert_eq!(median(&s, "fault_delivery_ratio_after"), 1.0);
+}
+
+#[test]
 fn a_fault_after_the_end_of_the_phase_is_located() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = tmp.path().join("bad.toml");

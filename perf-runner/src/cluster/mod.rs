@@ -140,6 +140,7 @@ struct Launch {
     log_dir: PathBuf,
     ready_timeout: Duration,
     network: Option<std::sync::Arc<Switch>>,
+    transport: Transport,
     restarts: usize,
 }
 
@@ -183,13 +184,13 @@ impl Cluster {
             if let Some(switch) = &config.network {
                 args.extend([
                     "--external".to_owned(),
-                    quic_addr(switch.public_port(index)),
+                    public_multiaddr(config.transport, switch.public_port(index)),
                 ]);
             }
             for &t in node_targets {
                 let target = ready[t].as_ref().expect("target is ready");
                 let addr = match &config.network {
-                    Some(switch) => quic_addr(switch.public_port(t)),
+                    Some(switch) => public_multiaddr(config.transport, switch.public_port(t)),
                     None => target
                         .ready
                         .listen_addrs
@@ -209,6 +210,7 @@ impl Cluster {
                 log_dir: config.log_dir.clone(),
                 ready_timeout: config.ready_timeout,
                 network: config.network.clone(),
+                transport: config.transport,
                 restarts: 0,
             });
             let log = config.log_dir.join(format!("node{index}.log"));
@@ -324,6 +326,7 @@ impl Cluster {
         }
         // It rejoins through nodes that are up now (their current identities, at their public
         // switch ports): its original bootstrap peers may be the ones that are down.
+        let launch_transport = self.launches[index].transport;
         let bootstrap: Vec<String> = match &self.launches[index].network {
             Some(switch) => self
                 .up()
@@ -333,7 +336,7 @@ impl Cluster {
                 .map(|i| {
                     format!(
                         "{}/p2p/{}",
-                        quic_addr(switch.public_port(i)),
+                        public_multiaddr(launch_transport, switch.public_port(i)),
                         self.nodes[i].peer_id()
                     )
                 })
@@ -409,9 +412,12 @@ impl Cluster {
     }
 }
 
-/// A QUIC multiaddr on loopback.
-fn quic_addr(port: u16) -> String {
-    format!("/ip4/127.0.0.1/udp/{port}/quic-v1")
+/// A switch port as a multiaddr of the transport in use.
+fn public_multiaddr(transport: Transport, port: u16) -> String {
+    match transport {
+        Transport::Quic => format!("/ip4/127.0.0.1/udp/{port}/quic-v1"),
+        Transport::Tcp => format!("/ip4/127.0.0.1/tcp/{port}"),
+    }
 }
 
 /// Tells the switch where a node that just became ready listens (its Q address).
@@ -423,11 +429,11 @@ fn register(switch: Option<&Switch>, node: &NodeProcess) -> Result<(), ClusterEr
         .ready
         .listen_addrs
         .iter()
-        .find_map(|a| udp_socket_of(a))
+        .find_map(|a| socket_of(a))
         .ok_or_else(|| ClusterError::Emulation {
             index: node.index,
             message: format!(
-                "listens on {:?}, no /ip4/127.0.0.1/udp/<port>/quic-v1 address the switch could forward to",
+                "listens on {:?}, no /ip4/127.0.0.1/udp/<port>/quic-v1 or /ip4/127.0.0.1/tcp/<port> address the switch could forward to",
                 node.ready.listen_addrs
             ),
         })?;
@@ -435,14 +441,13 @@ fn register(switch: Option<&Switch>, node: &NodeProcess) -> Result<(), ClusterEr
     Ok(())
 }
 
-/// `/ip4/<ip>/udp/<port>/quic-v1…` → the socket address.
-pub fn udp_socket_of(multiaddr: &str) -> Option<std::net::SocketAddr> {
+/// `/ip4/<ip>/udp/<port>/quic-v1…` or `/ip4/<ip>/tcp/<port>…` → the socket address.
+pub fn socket_of(multiaddr: &str) -> Option<std::net::SocketAddr> {
     let parts: Vec<&str> = multiaddr.split('/').collect();
     match parts.as_slice() {
-        ["", "ip4", ip, "udp", port, "quic-v1", ..] => Some(std::net::SocketAddr::new(
-            ip.parse().ok()?,
-            port.parse().ok()?,
-        )),
+        ["", "ip4", ip, "udp", port, "quic-v1", ..] | ["", "ip4", ip, "tcp", port, ..] => Some(
+            std::net::SocketAddr::new(ip.parse().ok()?, port.parse().ok()?),
+        ),
         _ => None,
     }
 }

@@ -133,6 +133,39 @@ impl LinkState {
         if lost {
             return Fate::Lost;
         }
+        match self.release_time(rules, len, now, rng, Some(QUEUE_LIMIT_BYTES)) {
+            None => Fate::QueueFull,
+            Some(at) => Fate::Deliver {
+                at,
+                corrupt: rules.corrupt > 0.0 && rng.random::<f64>() < rules.corrupt,
+            },
+        }
+    }
+
+    /// When a chunk of a TCP stream of `len` bytes read at `now` is released: the rate limit,
+    /// delay and jitter apply; a stream is never lost or corrupted (TCP below the proxy would
+    /// retransmit), and its queue is bounded by backpressure, not by dropping.
+    pub fn release_chunk(
+        &mut self,
+        rules: &LinkRules,
+        len: usize,
+        now: Instant,
+        rng: &mut StdRng,
+    ) -> Instant {
+        self.release_time(rules, len, now, rng, None)
+            .expect("no queue limit, no drop")
+    }
+
+    /// Release time under the rate limit (None: the queue is over `queue_limit` bytes), the
+    /// delay and the jitter, never before an earlier release.
+    fn release_time(
+        &mut self,
+        rules: &LinkRules,
+        len: usize,
+        now: Instant,
+        rng: &mut StdRng,
+        queue_limit: Option<usize>,
+    ) -> Option<Instant> {
         // Serialisation at the capped rate: the packet leaves the bottleneck when everything
         // queued before it has, then travels the delay.
         let mut leaves = now;
@@ -140,8 +173,8 @@ impl LinkState {
             let start = self.busy_until.filter(|b| *b > now).unwrap_or(now);
             let queued = start.saturating_duration_since(now);
             let queued_bytes = queued.as_secs_f64() * bps as f64 / 8.0;
-            if queued_bytes + len as f64 > QUEUE_LIMIT_BYTES as f64 {
-                return Fate::QueueFull;
+            if queue_limit.is_some_and(|limit| queued_bytes + len as f64 > limit as f64) {
+                return None;
             }
             leaves = start + Duration::from_secs_f64(len as f64 * 8.0 / bps as f64);
             self.busy_until = Some(leaves);
@@ -156,10 +189,7 @@ impl LinkState {
             at = at.max(last);
         }
         self.last_release = Some(at);
-        Fate::Deliver {
-            at,
-            corrupt: rules.corrupt > 0.0 && rng.random::<f64>() < rules.corrupt,
-        }
+        Some(at)
     }
 }
 

@@ -10,10 +10,14 @@
 //! by the runner's work, and its CPU time can be read on its own. Datagrams from a source
 //! that is not registered yet (a node that dials before the runner has read its ready line)
 //! wait up to [`PENDING_FOR`] for the registration instead of being dropped.
+//!
+//! P_k is also a TCP port: the [`super::proxy`] on the same thread forwards TCP connections
+//! with the same rules table (delay, jitter, rate, partition).
 
 use std::{
     collections::HashMap,
-    net::{Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket},
+    collections::HashSet,
+    net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener, UdpSocket as StdUdpSocket},
     sync::{Arc, Mutex},
     thread::JoinHandle,
     time::{Duration, Instant},
@@ -25,7 +29,10 @@ use tokio::{
     sync::{mpsc, oneshot},
 };
 
-use super::rules::{Fate, LinkRules, LinkState};
+use super::{
+    proxy,
+    rules::{Fate, LinkRules, LinkState},
+};
 
 /// How long datagrams from an unregistered source are kept.
 pub const PENDING_FOR: Duration = Duration::from_secs(5);
@@ -35,7 +42,7 @@ const MAX_DATAGRAM: usize = 65_535;
 /// Counters of one directed link.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LinkStats {
-    /// Datagrams that entered the link.
+    /// Datagrams (UDP) or chunks read from a connection (TCP) that entered the link.
     pub packets: u64,
     /// Their bytes.
     pub bytes: u64,
@@ -43,7 +50,7 @@ pub struct LinkStats {
     pub delivered: u64,
     /// Dropped by the loss model.
     pub lost: u64,
-    /// Dropped by a partition.
+    /// Dropped by a partition (UDP), or held until the heal (TCP).
     pub partitioned: u64,
     /// Dropped by a full rate-limit queue.
     pub queue_full: u64,
@@ -56,8 +63,11 @@ pub struct LinkStats {
 pub struct SwitchStats {
     /// Per directed link (from, to).
     pub links: HashMap<(usize, usize), LinkStats>,
-    /// Datagrams from sources that never registered (dropped after [`PENDING_FOR`]).
+    /// Datagrams or connections from sources that never registered (dropped after
+    /// [`PENDING_FOR`]).
     pub unknown_source: u64,
+    /// TCP connections the proxy forwarded.
+    pub tcp_connections: u64,
     /// CPU time of the switch thread so far.
     pub cpu: Duration,
 }
@@ -79,6 +89,71 @@ impl SwitchStats {
     }
 }
 
+/// The rules of every link and where every node listens: read by the UDP path and the TCP
+/// proxy, written by commands.
+#[derive(Debug)]
+pub(super) struct Table {
+    default_rules: LinkRules,
+    rules: HashMap<(usize, usize), LinkRules>,
+    /// Q_k → k.
+    private: HashMap<SocketAddr, usize>,
+    /// k → Q_k, once registered.
+    private_of: Vec<Option<SocketAddr>>,
+}
+
+impl Table {
+    pub(super) fn rules(&self, from: usize, to: usize) -> LinkRules {
+        self.rules
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(self.default_rules)
+    }
+    pub(super) fn node_at(&self, private: SocketAddr) -> Option<usize> {
+        self.private.get(&private).copied()
+    }
+    pub(super) fn private_of(&self, node: usize) -> Option<SocketAddr> {
+        self.private_of[node]
+    }
+}
+
+/// State the switch thread's tasks share.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) table: Mutex<Table>,
+    /// Notified on every rule change and registration (a TCP link held by a partition waits
+    /// on it; so does a connection from a node not registered yet).
+    pub(super) changed: tokio::sync::Notify,
+    pub(super) stats: Mutex<SwitchStats>,
+    /// P_k.
+    pub(super) ports: Vec<u16>,
+    /// Local ports of proxy connections that could not be opened from P_k (a second
+    /// connection on the same pair): the node sees its peer there.
+    pub(super) fallback_ports: Mutex<HashSet<u16>>,
+    /// Per directed link, the TCP proxy's rate limiter and release clock.
+    pub(super) tcp_links: Mutex<HashMap<(usize, usize), LinkState>>,
+    pub(super) seed: u64,
+}
+
+impl Shared {
+    pub(super) fn public_addr(&self, node: usize) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.ports[node]))
+    }
+    pub(super) fn with_link<T>(
+        &self,
+        from: usize,
+        to: usize,
+        f: impl FnOnce(&mut LinkStats) -> T,
+    ) -> T {
+        f(self
+            .stats
+            .lock()
+            .expect("stats")
+            .links
+            .entry((from, to))
+            .or_default())
+    }
+}
+
 enum Command {
     Register(usize, SocketAddr),
     SetLink(usize, usize, LinkRules),
@@ -87,28 +162,63 @@ enum Command {
 
 /// A running switch. Dropping it stops the thread.
 pub struct Switch {
-    ports: Vec<u16>,
+    shared: Arc<Shared>,
     commands: mpsc::UnboundedSender<Command>,
     thread: Option<JoinHandle<()>>,
 }
 
+/// How many times to look for a port number free for both UDP and TCP.
+const PORT_ATTEMPTS: usize = 64;
+
+/// A UDP socket and a TCP listener on the same port of 127.0.0.1: node k's P_k for both
+/// transports. The listener allows port reuse so that the proxy can open its connections to
+/// other nodes from P_k too.
+fn public_sockets() -> std::io::Result<(StdUdpSocket, StdTcpListener)> {
+    let mut last = None;
+    for _ in 0..PORT_ATTEMPTS {
+        let udp = StdUdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = udp.local_addr()?.port();
+        match proxy::reusable_listener(SocketAddr::from((Ipv4Addr::LOCALHOST, port))) {
+            Ok(tcp) => {
+                udp.set_nonblocking(true)?;
+                grow_receive_buffer(&udp);
+                return Ok((udp, tcp));
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no port free for UDP and TCP")))
+}
+
 impl Switch {
-    /// Opens one public socket per node on 127.0.0.1 and starts forwarding with `rules` on
-    /// every link. `seed` makes loss, jitter and corruption decisions reproducible.
+    /// Opens one public port (UDP and TCP) per node on 127.0.0.1 and starts forwarding with
+    /// `rules` on every link. `seed` makes loss, jitter and corruption decisions reproducible.
     pub fn start(nodes: usize, rules: LinkRules, seed: u64) -> std::io::Result<Switch> {
-        let sockets: Vec<StdUdpSocket> = (0..nodes)
-            .map(|_| {
-                let s = StdUdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
-                s.set_nonblocking(true)?;
-                grow_receive_buffer(&s);
-                Ok(s)
-            })
-            .collect::<std::io::Result<_>>()?;
+        let (sockets, listeners): (Vec<StdUdpSocket>, Vec<StdTcpListener>) = (0..nodes)
+            .map(|_| public_sockets())
+            .collect::<std::io::Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
         let ports = sockets
             .iter()
             .map(|s| s.local_addr().map(|a| a.port()))
             .collect::<std::io::Result<_>>()?;
+        let shared = Arc::new(Shared {
+            table: Mutex::new(Table {
+                default_rules: rules,
+                rules: HashMap::new(),
+                private: HashMap::new(),
+                private_of: vec![None; nodes],
+            }),
+            changed: tokio::sync::Notify::new(),
+            stats: Mutex::new(SwitchStats::default()),
+            ports,
+            fallback_ports: Mutex::new(HashSet::new()),
+            tcp_links: Mutex::new(HashMap::new()),
+            seed,
+        });
         let (commands, receiver) = mpsc::unbounded_channel();
+        let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("netem-switch".into())
             .spawn(move || {
@@ -116,23 +226,35 @@ impl Switch {
                     .enable_all()
                     .build()
                     .expect("switch runtime");
-                runtime.block_on(run(sockets, rules, seed, receiver));
+                runtime.block_on(run(sockets, listeners, thread_shared, receiver));
             })?;
         Ok(Switch {
-            ports,
+            shared,
             commands,
             thread: Some(thread),
         })
     }
 
-    /// Node k's public port P_k.
+    /// Node k's public port P_k (UDP and TCP).
     pub fn public_port(&self, node: usize) -> u16 {
-        self.ports[node]
+        self.shared.ports[node]
     }
 
     /// Node k's public address P_k.
     pub fn public_addr(&self, node: usize) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.ports[node]))
+        self.shared.public_addr(node)
+    }
+
+    /// Whether a node that sees a peer at local port `port` sees it through the switch: a
+    /// public port, or the port of a proxy connection that could not be opened from one.
+    pub fn forwards_from(&self, port: u16) -> bool {
+        self.shared.ports.contains(&port)
+            || self
+                .shared
+                .fallback_ports
+                .lock()
+                .expect("fallback ports")
+                .contains(&port)
     }
 
     /// Tells the switch where node k listens (Q_k).
@@ -156,7 +278,7 @@ impl Switch {
 impl std::fmt::Debug for Switch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Switch")
-            .field("ports", &self.ports)
+            .field("ports", &self.shared.ports)
             .finish()
     }
 }
@@ -175,18 +297,7 @@ impl Drop for Switch {
 /// Asks for a 4 MiB receive buffer (the kernel caps it at net.core.rmem_max): a burst that
 /// arrives while the switch thread waits for a core is then queued, not dropped unseen.
 fn grow_receive_buffer(socket: &StdUdpSocket) {
-    use std::os::fd::AsRawFd;
-    let size: libc::c_int = 4 << 20;
-    // SAFETY: setsockopt on a socket we own, with a pointer to a c_int and its size.
-    unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+    let _ = socket2::SockRef::from(socket).set_recv_buffer_size(4 << 20);
 }
 
 /// CPU time of the calling thread.
@@ -210,42 +321,39 @@ struct Datagram {
 /// A directed link's FIFO of (release time, datagram), drained by its `deliver` task.
 type LinkQueue = mpsc::UnboundedSender<(Instant, Vec<u8>)>;
 
-struct State {
+/// The UDP path's own state (the rules and registrations live in [`Shared`]).
+struct Udp {
     sockets: Vec<Arc<UdpSocket>>,
-    default_rules: LinkRules,
-    rules: HashMap<(usize, usize), LinkRules>,
     links: HashMap<(usize, usize), (LinkState, LinkQueue)>,
-    private: HashMap<SocketAddr, usize>,
-    private_of: Vec<Option<SocketAddr>>,
     pending: HashMap<SocketAddr, Vec<Datagram>>,
-    stats: Arc<Mutex<SwitchStats>>,
+    shared: Arc<Shared>,
     rng: StdRng,
 }
 
-impl State {
+impl Udp {
     fn handle(&mut self, source: SocketAddr, d: Datagram) {
-        let Some(&from) = self.private.get(&source) else {
-            let queue = self.pending.entry(source).or_default();
-            queue.retain(|p| p.arrived.elapsed() < PENDING_FOR);
-            if queue.len() < 256 {
-                queue.push(d);
-            } else {
-                self.stats.lock().expect("stats").unknown_source += 1;
-            }
-            return;
-        };
         let to = d.to;
-        let Some(destination) = self.private_of[to] else {
+        let (from, destination, rules) = {
+            let table = self.shared.table.lock().expect("table");
+            let Some(from) = table.node_at(source) else {
+                drop(table);
+                let queue = self.pending.entry(source).or_default();
+                queue.retain(|p| p.arrived.elapsed() < PENDING_FOR);
+                if queue.len() < 256 {
+                    queue.push(d);
+                } else {
+                    self.shared.stats.lock().expect("stats").unknown_source += 1;
+                }
+                return;
+            };
+            (from, table.private_of(to), table.rules(from, to))
+        };
+        let Some(destination) = destination else {
             // The destination has not registered: it cannot have sent anything the sender
             // could be answering, so this is a stray; count it.
-            self.stats.lock().expect("stats").unknown_source += 1;
+            self.shared.stats.lock().expect("stats").unknown_source += 1;
             return;
         };
-        let rules = self
-            .rules
-            .get(&(from, to))
-            .copied()
-            .unwrap_or(self.default_rules);
         let socket = self.sockets[from].clone();
         let (state, queue) = self.links.entry((from, to)).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -254,7 +362,7 @@ impl State {
         });
         let len = d.bytes.len();
         let fate = state.decide(&rules, len, d.arrived, &mut self.rng);
-        let mut stats = self.stats.lock().expect("stats");
+        let mut stats = self.shared.stats.lock().expect("stats");
         let link = stats.links.entry((from, to)).or_default();
         link.packets += 1;
         link.bytes += len as u64;
@@ -276,14 +384,19 @@ impl State {
     }
 
     fn register(&mut self, node: usize, private: SocketAddr) {
-        // A restarted node listens somewhere new: forget the old address, and end the link
-        // tasks that deliver to it (they are recreated, with the new destination, on the
-        // next datagram; their link state, i.e. the rate limiter's queue, starts afresh).
-        if let Some(old) = self.private_of[node].replace(private) {
-            self.private.remove(&old);
-            self.links.retain(|&(_, to), _| to != node);
+        {
+            let mut table = self.shared.table.lock().expect("table");
+            // A restarted node listens somewhere new: forget the old address, and end the
+            // link tasks that deliver to it (they are recreated, with the new destination, on
+            // the next datagram; their link state, i.e. the rate limiter's queue, starts
+            // afresh).
+            if let Some(old) = table.private_of[node].replace(private) {
+                table.private.remove(&old);
+                self.links.retain(|&(_, to), _| to != node);
+            }
+            table.private.insert(private, node);
         }
-        self.private.insert(private, node);
+        self.shared.changed.notify_waiters();
         for d in self.pending.remove(&private).unwrap_or_default() {
             if d.arrived.elapsed() < PENDING_FOR {
                 self.handle(private, d);
@@ -308,14 +421,18 @@ async fn deliver(
 
 async fn run(
     sockets: Vec<StdUdpSocket>,
-    default_rules: LinkRules,
-    seed: u64,
+    listeners: Vec<StdTcpListener>,
+    shared: Arc<Shared>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let sockets: Vec<Arc<UdpSocket>> = sockets
         .into_iter()
         .map(|s| Arc::new(UdpSocket::from_std(s).expect("tokio socket")))
         .collect();
+    for (to, listener) in listeners.into_iter().enumerate() {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+        tokio::spawn(proxy::accept(listener, to, shared.clone()));
+    }
     let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<(SocketAddr, Datagram)>();
     for (to, socket) in sockets.iter().enumerate() {
         let socket = socket.clone();
@@ -334,28 +451,24 @@ async fn run(
             }
         });
     }
-    let stats = Arc::new(Mutex::new(SwitchStats::default()));
-    let mut state = State {
-        private_of: vec![None; sockets.len()],
+    let mut udp = Udp {
         sockets,
-        default_rules,
-        rules: HashMap::new(),
         links: HashMap::new(),
-        private: HashMap::new(),
         pending: HashMap::new(),
-        stats: stats.clone(),
-        rng: StdRng::seed_from_u64(seed),
+        rng: StdRng::seed_from_u64(shared.seed),
+        shared: shared.clone(),
     };
     loop {
         tokio::select! {
-            Some((source, d)) = arrivals.recv() => state.handle(source, d),
+            Some((source, d)) = arrivals.recv() => udp.handle(source, d),
             command = commands.recv() => match command {
-                Some(Command::Register(node, addr)) => state.register(node, addr),
+                Some(Command::Register(node, addr)) => udp.register(node, addr),
                 Some(Command::SetLink(from, to, rules)) => {
-                    state.rules.insert((from, to), rules);
+                    shared.table.lock().expect("table").rules.insert((from, to), rules);
+                    shared.changed.notify_waiters();
                 }
                 Some(Command::Stats(reply)) => {
-                    let mut snapshot = stats.lock().expect("stats").clone();
+                    let mut snapshot = shared.stats.lock().expect("stats").clone();
                     snapshot.cpu = thread_cpu();
                     let _ = reply.send(snapshot);
                 }
