@@ -1,14 +1,20 @@
-//! The `[chaos]` phase: a steady gossip stream while a seeded schedule of network faults
-//! (partition, isolate, heal) is applied through the userspace switch, then recovery.
+//! The `[chaos]` phase: a steady gossip stream while a seeded schedule of faults is applied:
+//! network faults (partition, isolate, corrupt, intermittent link, heal) through the
+//! userspace switch, node faults (crash, leave, restart, pause, resume, scale up and down)
+//! through the cluster; then recovery.
 //!
 //! Measured: recovery time after the last heal (every node back to its target peer count and
 //! a message published after the heal delivered everywhere), and the exactly-once delivery
 //! ratio of messages published during the faults and after the heal. Every wait has a
 //! deadline; a network that never recovers is a failed repetition with the nodes' log tails.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    time::{Duration, Instant},
+};
 
 use futures::future::try_join_all;
+use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
 
 use crate::{
@@ -17,9 +23,9 @@ use crate::{
         Cluster,
         process::{LOG_TAIL_LINES, log_tail},
     },
-    netem::Switch,
+    netem::{LinkRules, Switch},
     node_api::Received,
-    scenario::{ChaosPhase, FaultKind, NetworkSpec},
+    scenario::{ChaosPhase, FaultKind, NetworkSpec, Scenario},
     workload::{
         Values, WorkloadError,
         exactly_once::{self, Published},
@@ -54,20 +60,113 @@ fn cut_links(kind: &FaultKind, nodes: usize) -> Vec<(usize, usize)> {
     cut
 }
 
-fn apply_network(kind: &FaultKind, switch: &Switch, network: &NetworkSpec, nodes: usize) {
-    match kind {
-        FaultKind::Heal => {
-            for a in 0..nodes {
-                for b in (0..nodes).filter(|&b| b != a) {
-                    switch.set_link(a, b, network.rules_for(a, b).link_rules());
-                }
+/// The network faults in force, turned into rules per directed link.
+struct LinkFaults<'a> {
+    network: &'a NetworkSpec,
+    /// Links cut by partitions and isolations.
+    cut: HashSet<(usize, usize)>,
+    /// Corruption (percent) on the links from or to some nodes (all links when empty).
+    corrupt: Vec<(f64, Vec<usize>)>,
+    flap: Option<Flap>,
+    /// What the switch was last told per link (the scenario's rules until then).
+    sent: HashMap<(usize, usize), LinkRules>,
+}
+
+/// An intermittent link: a node's links go down and up with exponential, seeded durations.
+struct Flap {
+    node: usize,
+    down_s: f64,
+    up_s: f64,
+    down: bool,
+    next: Instant,
+    rng: StdRng,
+}
+
+impl Flap {
+    /// An exponential duration with mean `mean_s`, at least 10 ms.
+    fn draw(&mut self, mean_s: f64) -> Duration {
+        let u: f64 = self.rng.random();
+        Duration::from_secs_f64((-(1.0 - u).ln() * mean_s).max(0.01))
+    }
+}
+
+impl<'a> LinkFaults<'a> {
+    fn new(network: &'a NetworkSpec) -> Self {
+        LinkFaults {
+            network,
+            cut: HashSet::new(),
+            corrupt: Vec::new(),
+            flap: None,
+            sent: HashMap::new(),
+        }
+    }
+
+    /// Takes a network fault (or the heal) into account; `seed` seeds an intermittent link.
+    fn apply(&mut self, kind: &FaultKind, nodes: usize, seed: u64) {
+        match kind {
+            FaultKind::Heal => {
+                self.cut.clear();
+                self.corrupt.clear();
+                self.flap = None;
+            }
+            FaultKind::Corrupt { pct, nodes } => self.corrupt.push((*pct, nodes.clone())),
+            FaultKind::Intermittent { node, down_s, up_s } => {
+                let mut flap = Flap {
+                    node: *node,
+                    down_s: *down_s,
+                    up_s: *up_s,
+                    down: true,
+                    next: Instant::now(),
+                    rng: StdRng::seed_from_u64(seed),
+                };
+                let first = flap.draw(*down_s);
+                flap.next += first;
+                self.flap = Some(flap);
+            }
+            other => self.cut.extend(cut_links(other, nodes)),
+        }
+    }
+
+    /// Flips an intermittent link whose time has come; returns its new state (down?) if so.
+    fn tick(&mut self, now: Instant) -> Option<bool> {
+        let flap = self.flap.as_mut().filter(|f| f.next <= now)?;
+        flap.down = !flap.down;
+        let mean = if flap.down { flap.down_s } else { flap.up_s };
+        flap.next = now + flap.draw(mean);
+        Some(flap.down)
+    }
+
+    fn rules(&self, a: usize, b: usize) -> LinkRules {
+        let mut rules = self.network.rules_for(a, b).link_rules();
+        let flapped = self
+            .flap
+            .as_ref()
+            .is_some_and(|f| f.down && (a == f.node || b == f.node));
+        if flapped || self.cut.contains(&(a, b)) {
+            rules.partitioned = true;
+        }
+        for (pct, nodes) in &self.corrupt {
+            if nodes.is_empty() || nodes.contains(&a) || nodes.contains(&b) {
+                rules.corrupt = rules.corrupt.max(pct / 100.0);
             }
         }
-        _ => {
-            for (a, b) in cut_links(kind, nodes) {
-                let mut rules = network.rules_for(a, b).link_rules();
-                rules.partitioned = true;
-                switch.set_link(a, b, rules);
+        rules
+    }
+
+    /// Sends the switch every link whose rules changed.
+    fn push(&mut self, switch: &Switch, nodes: usize) {
+        for a in 0..nodes {
+            for b in (0..nodes).filter(|&b| b != a) {
+                let rules = self.rules(a, b);
+                let current = self
+                    .sent
+                    .get(&(a, b))
+                    .copied()
+                    .unwrap_or_else(|| self.network.rules_for(a, b).link_rules());
+                if rules != current {
+                    switch.set_link(a, b, rules);
+                    self.sent.insert((a, b), rules);
+                }
             }
         }
     }
@@ -203,29 +302,33 @@ fn first_complete_delivery(
         })
 }
 
-/// Runs the phase on a formed cluster.
+/// Runs the `phase` of `scenario` (whose `[network]` the switch applies) on a formed cluster.
 pub async fn run(
     cluster: &mut Cluster,
     switch: &Switch,
+    scenario: &Scenario,
     network: &NetworkSpec,
     phase: &ChaosPhase,
-    target_peers: usize,
     tag: &str,
     raw: &mut Vec<serde_json::Value>,
 ) -> Result<Values, WorkloadError> {
-    let n = cluster.nodes.len();
+    let target_peers = scenario.formation.target_peers;
+    let seed = scenario.seed;
     let tag = format!("{tag}-chaos");
     let start = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / phase.publish_rate_per_s));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut published: Vec<Published> = Vec::new();
-    let mut availability = vec![Availability::default(); n];
+    let mut availability = vec![Availability::default(); cluster.nodes.len()];
+    let mut links = LinkFaults::new(network);
     let mut next_fault = 0;
     let mut first_fault_ns: Option<u64> = None;
-    // The last event after which the network must come back (heal, restart, resume), and
-    // whether every fault before it has been undone.
+    // The last event after which the network must come back (heal, restart, resume, a node
+    // joining or leaving); recovery is measured once no fault is left undone: no network
+    // fault in force and no node crashed or paused (nodes that left on purpose do not count).
     let mut recover_from: Option<(u64, Instant)> = None;
-    let mut disrupted = false;
+    let mut network_disturbed = false;
+    let mut away: BTreeSet<usize> = BTreeSet::new();
     let mut recovered_ns: Option<u64> = None;
     let mut last_check = Instant::now();
     loop {
@@ -237,22 +340,24 @@ pub async fn run(
             raw.push(json!({"phase": "chaos", "fault": fault, "at_ns": now}));
             first_fault_ns.get_or_insert(now);
             match &fault.kind {
-                kind @ (FaultKind::Partition { .. } | FaultKind::Isolate { .. }) => {
+                kind if kind.is_network_fault() => {
                     // A cut-off node is still expected to get every message eventually
                     // (connections that survive the partition retransmit after the heal):
-                    // what does not arrive is the partition's cost, measured, not excused.
-                    apply_network(kind, switch, network, n);
-                    disrupted = true;
+                    // what does not arrive is the fault's cost, measured, not excused.
+                    links.apply(kind, cluster.nodes.len(), seed ^ next_fault as u64);
+                    links.push(switch, cluster.nodes.len());
+                    network_disturbed = true;
                 }
                 FaultKind::Heal => {
-                    apply_network(&fault.kind, switch, network, n);
+                    links.apply(&fault.kind, cluster.nodes.len(), 0);
+                    links.push(switch, cluster.nodes.len());
                     recover_from = Some((now, Instant::now()));
-                    disrupted = false;
+                    network_disturbed = false;
                 }
                 FaultKind::Crash { node } => {
                     cluster.kill(*node).await;
                     availability[*node].open(now);
-                    disrupted = true;
+                    away.insert(*node);
                 }
                 FaultKind::Leave { node } => {
                     cluster.leave(*node).await;
@@ -260,10 +365,17 @@ pub async fn run(
                     // A node that left on purpose is not a disruption to recover from.
                     recover_from = Some((now, Instant::now()));
                 }
+                FaultKind::ScaleDown { nodes } => {
+                    for &node in nodes {
+                        cluster.leave(node).await;
+                        availability[node].open(now);
+                    }
+                    recover_from = Some((now, Instant::now()));
+                }
                 FaultKind::Pause { node } => {
                     cluster.pause(*node);
                     availability[*node].open(now);
-                    disrupted = true;
+                    away.insert(*node);
                 }
                 FaultKind::Restart { node } => {
                     cluster.restart(*node).await?;
@@ -271,19 +383,44 @@ pub async fn run(
                     availability[*node].close(back);
                     availability[*node].incarnation_ns = back;
                     recover_from = Some((now, Instant::now()));
-                    disrupted = cluster.up().len() < n;
+                    away.remove(node);
                 }
                 FaultKind::Resume { node } => {
                     cluster.resume(*node);
                     let back = rejoined(cluster, *node).await?;
                     availability[*node].close(back);
                     recover_from = Some((now, Instant::now()));
-                    disrupted = cluster.up().len() < n;
+                    away.remove(node);
+                }
+                FaultKind::ScaleUp { count } => {
+                    for _ in 0..*count {
+                        let node = cluster.add_node().await?;
+                        // A newcomer has to receive what is published once it has a mesh.
+                        let joined = rejoined(cluster, node).await?;
+                        availability.push(Availability {
+                            gaps: Vec::new(),
+                            incarnation_ns: joined,
+                        });
+                    }
+                    // Network faults in force apply to the newcomers' links too.
+                    links.push(switch, cluster.nodes.len());
+                    recover_from = Some((now, Instant::now()));
+                }
+                FaultKind::Partition { .. }
+                | FaultKind::Isolate { .. }
+                | FaultKind::Corrupt { .. }
+                | FaultKind::Intermittent { .. } => {
+                    unreachable!("network faults are matched above")
                 }
             }
             recovered_ns = None;
             next_fault += 1;
         }
+        if let Some(down) = links.tick(Instant::now()) {
+            links.push(switch, cluster.nodes.len());
+            raw.push(json!({"phase": "chaos", "intermittent_link_down": down, "at_ns": unix_ns()}));
+        }
+        let disrupted = network_disturbed || !away.is_empty();
         // Publish round-robin over the nodes that are up.
         let up = cluster.up();
         let publisher = up[published.len() % up.len()];
@@ -362,14 +499,7 @@ pub async fn run(
     raw.push(json!({"phase": "chaos", "switch": stats}));
     let mut values = Values::new();
     let window = |from: Option<u64>, to: Option<u64>| {
-        let chosen: Vec<Published> = published
-            .iter()
-            .filter(|p| {
-                from.is_none_or(|f| p.published_ns >= f) && to.is_none_or(|t| p.published_ns < t)
-            })
-            .cloned()
-            .collect();
-        exactly_once::check(&chosen, &received, &tag, expected)
+        window_report(&published, &received, from, to, &tag, expected)
     };
     let recovery_start = recover_from.map(|r| r.0);
     if let Some(first) = first_fault_ns {
@@ -386,6 +516,37 @@ pub async fn run(
         }
     }
     Ok(values)
+}
+
+/// The exactly-once report of the messages published in [from, to) (open ends: unbounded).
+/// Deliveries of messages published outside the window belong to another window, not to
+/// this one's "never published" findings.
+fn window_report(
+    published: &[Published],
+    received: &[Vec<Received>],
+    from: Option<u64>,
+    to: Option<u64>,
+    tag: &str,
+    expected: impl Fn(usize, &Published) -> bool,
+) -> exactly_once::Report {
+    let chosen: Vec<Published> = published
+        .iter()
+        .filter(|p| {
+            from.is_none_or(|f| p.published_ns >= f) && to.is_none_or(|t| p.published_ns < t)
+        })
+        .cloned()
+        .collect();
+    let ids: HashSet<&str> = chosen.iter().map(|p| p.id.as_str()).collect();
+    let in_window: Vec<Vec<Received>> = received
+        .iter()
+        .map(|list| {
+            list.iter()
+                .filter(|r| ids.contains(r.id.as_str()))
+                .cloned()
+                .collect()
+        })
+        .collect();
+    exactly_once::check(&chosen, &in_window, tag, expected)
 }
 
 /// The failure of a network that did not recover: which nodes lack peers or messages, with
@@ -469,6 +630,120 @@ mod tests {
         assert_eq!(isolated.len(), 6);
         assert!(isolated.iter().all(|&(a, b)| a == 2 || b == 2));
         assert!(cut_links(&FaultKind::Heal, 4).is_empty());
+    }
+
+    fn spec() -> NetworkSpec {
+        NetworkSpec {
+            rules: crate::scenario::NetworkRules {
+                delay_ms: 1.0,
+                jitter_ms: 0.0,
+                loss_pct: 0.0,
+                loss_model: crate::scenario::LossModel::Uniform,
+                burst_len: 4.0,
+                rate_mbit: None,
+                corrupt_pct: 0.0,
+            },
+            groups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn network_faults_compose_per_link_and_the_heal_clears_them_all() {
+        let network = spec();
+        let mut links = LinkFaults::new(&network);
+        links.apply(&FaultKind::Isolate { node: 0 }, 3, 1);
+        links.apply(
+            &FaultKind::Corrupt {
+                pct: 20.0,
+                nodes: vec![2],
+            },
+            3,
+            1,
+        );
+        assert!(links.rules(0, 1).partitioned && links.rules(2, 0).partitioned);
+        assert!(!links.rules(1, 2).partitioned);
+        assert_eq!(links.rules(1, 2).corrupt, 0.2, "2's links corrupt");
+        assert_eq!(links.rules(0, 1).corrupt, 0.0, "0 → 1 does not touch 2");
+        assert_eq!(
+            links.rules(1, 2).delay,
+            Duration::from_millis(1),
+            "[network] kept"
+        );
+        links.apply(&FaultKind::Heal, 3, 0);
+        for (a, b) in [(0, 1), (1, 2), (2, 0)] {
+            assert_eq!(links.rules(a, b), network.rules.link_rules());
+        }
+    }
+
+    #[test]
+    fn an_intermittent_link_flaps_on_a_seeded_schedule() {
+        let network = spec();
+        let flips = |seed| {
+            let mut links = LinkFaults::new(&network);
+            links.apply(
+                &FaultKind::Intermittent {
+                    node: 1,
+                    down_s: 0.2,
+                    up_s: 0.5,
+                },
+                3,
+                seed,
+            );
+            assert!(links.rules(0, 1).partitioned, "starts down");
+            assert!(!links.rules(0, 2).partitioned, "only node 1's links");
+            let start = Instant::now();
+            let mut states = Vec::new();
+            let mut t = start;
+            while t < start + Duration::from_secs(60) {
+                t += Duration::from_millis(10);
+                if let Some(down) = links.tick(t) {
+                    assert_eq!(links.rules(1, 2).partitioned, down);
+                    states.push((t - start, down));
+                }
+            }
+            states
+        };
+        let a = flips(7);
+        assert_eq!(a, flips(7), "same seed, same schedule");
+        assert_ne!(a, flips(8));
+        assert!(a.windows(2).all(|w| w[0].1 != w[1].1), "alternates");
+        // Means 0.2 s down + 0.5 s up: about 170 flips in a minute; far from 0 or 6000.
+        assert!((60..400).contains(&a.len()), "{} flips", a.len());
+    }
+
+    #[test]
+    fn a_window_reports_only_its_own_messages() {
+        let p = |m: usize, ns: u64| Published {
+            id: format!("c-m{m}"),
+            publisher: 0,
+            publisher_peer: "p0".into(),
+            seq: m as u64,
+            published_ns: ns,
+        };
+        let r = |m: usize| Received {
+            id: format!("c-m{m}"),
+            publisher: "p0".into(),
+            seq: m as u64,
+            sent_ns: 0,
+            received_ns: 0,
+        };
+        let published = vec![p(0, 100), p(1, 200), p(2, 300)];
+        // Node 1 got m0 and m2 but lost m1; m2 came twice.
+        let received = vec![vec![], vec![r(0), r(2), r(2)]];
+        let during = window_report(&published, &received, Some(150), Some(250), "c", |_, _| {
+            true
+        });
+        assert_eq!(during.expected, 1);
+        assert_eq!(during.lost.len(), 1);
+        assert_eq!(during.lost[0].id, "c-m1");
+        assert!(
+            during.mismatched.is_empty() && during.duplicated.is_empty(),
+            "{during:?}"
+        );
+        let after = window_report(&published, &received, Some(250), None, "c", |_, _| true);
+        assert_eq!((after.expected, after.exactly_once), (1, 0));
+        assert_eq!(after.duplicated.len(), 1);
+        assert!(after.mismatched.is_empty());
     }
 
     #[test]

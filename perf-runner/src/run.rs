@@ -319,11 +319,14 @@ fn start_switch(
     network: &crate::scenario::NetworkSpec,
     scenario: &Scenario,
 ) -> Result<crate::netem::Switch, WorkloadError> {
-    let switch =
-        crate::netem::Switch::start(scenario.nodes, network.rules.link_rules(), scenario.seed)
-            .map_err(|e| WorkloadError::Setup(format!("cannot open the switch's sockets: {e}")))?;
-    for from in 0..scenario.nodes {
-        for to in 0..scenario.nodes {
+    let switch = crate::netem::Switch::start(
+        scenario.max_nodes(),
+        network.rules.link_rules(),
+        scenario.seed,
+    )
+    .map_err(|e| WorkloadError::Setup(format!("cannot open the switch's sockets: {e}")))?;
+    for from in 0..scenario.max_nodes() {
+        for to in 0..scenario.max_nodes() {
             if from != to {
                 let rules = network.rules_for(from, to);
                 if rules != &network.rules {
@@ -426,9 +429,9 @@ async fn phases(
             crate::chaos::run(
                 cluster,
                 switch,
+                scenario,
                 network,
                 chaos,
-                scenario.formation.target_peers,
                 label,
                 raw,
             )

@@ -16,6 +16,11 @@ use std::{
 use serde::Deserialize;
 use toml::Spanned;
 
+mod faults;
+
+pub use faults::{ChaosPhase, Fault, FaultKind};
+use faults::{RawChaos, chaos_phase};
+
 /// A scenario file that cannot be used, located as precisely as possible.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -214,87 +219,6 @@ pub struct Scenario {
     pub chaos: Option<ChaosPhase>,
 }
 
-/// `[chaos]`: a gossip stream under a seeded schedule of faults, then recovery.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ChaosPhase {
-    /// Length of the phase, seconds from its start; every fault lies inside it.
-    pub duration_s: f64,
-    /// Messages published per second while it runs, round-robin over nodes.
-    pub publish_rate_per_s: f64,
-    /// How long recovery may take after the last heal before it counts as failed, seconds.
-    pub recovery_timeout_s: f64,
-    /// `[[chaos.faults]]`, in time order.
-    pub faults: Vec<Fault>,
-}
-
-/// One scheduled fault.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Fault {
-    /// Seconds after the phase starts.
-    pub at_s: f64,
-    /// What happens.
-    pub kind: FaultKind,
-}
-
-/// What a fault does.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum FaultKind {
-    /// No traffic between different groups (both directions); nodes in no group form one more.
-    Partition {
-        /// Node indices per side.
-        groups: Vec<Vec<usize>>,
-    },
-    /// Cut one node off from every other.
-    Isolate {
-        /// Node index.
-        node: usize,
-    },
-    /// Back to the scenario's `[network]` rules on every link.
-    Heal,
-    /// SIGKILL the node.
-    Crash {
-        /// Node index.
-        node: usize,
-    },
-    /// Graceful leave: SIGTERM, and the node shuts down cleanly.
-    Leave {
-        /// Node index.
-        node: usize,
-    },
-    /// Start a crashed or departed node again on the same public port, with a fresh identity
-    /// (see `Cluster::restart` for why).
-    Restart {
-        /// Node index.
-        node: usize,
-    },
-    /// SIGSTOP the node.
-    Pause {
-        /// Node index.
-        node: usize,
-    },
-    /// SIGCONT a paused node.
-    Resume {
-        /// Node index.
-        node: usize,
-    },
-}
-
-impl FaultKind {
-    /// The node a node fault acts on.
-    pub fn node(&self) -> Option<usize> {
-        match self {
-            FaultKind::Isolate { node }
-            | FaultKind::Crash { node }
-            | FaultKind::Leave { node }
-            | FaultKind::Restart { node }
-            | FaultKind::Pause { node }
-            | FaultKind::Resume { node } => Some(*node),
-            FaultKind::Partition { .. } | FaultKind::Heal => None,
-        }
-    }
-}
-
 /// How packets are lost, as a scenario says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -417,25 +341,6 @@ struct RawScenario {
     thresholds: BTreeMap<String, Spanned<f64>>,
     network: Option<RawNetwork>,
     chaos: Option<RawChaos>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawChaos {
-    duration_s: Option<Spanned<f64>>,
-    publish_rate_per_s: Option<Spanned<f64>>,
-    recovery_timeout_s: Option<Spanned<f64>>,
-    #[serde(default)]
-    faults: Vec<RawFault>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFault {
-    at_s: Spanned<f64>,
-    kind: Spanned<String>,
-    groups: Option<Spanned<Vec<Vec<Spanned<i64>>>>>,
-    node: Option<Spanned<i64>>,
 }
 
 /// The rule keys of `[network]` and of a group, gathered for validation.
@@ -639,8 +544,14 @@ impl Scenario {
         validate(raw, &loc)
     }
 
+    /// Nodes at the most: the scenario's own and those its faults add (`scale-up`).
+    pub fn max_nodes(&self) -> usize {
+        self.nodes + self.chaos.as_ref().map_or(0, ChaosPhase::added_nodes)
+    }
+
     /// Applies command-line overrides and re-checks the relations they could break.
     pub fn with_overrides(mut self, overrides: &Overrides) -> Result<Self, ScenarioError> {
+        let original_nodes = self.nodes;
         if let Some(nodes) = overrides.nodes {
             if nodes == 0 || nodes as i64 > MAX_NODES {
                 return Err(ScenarioError::Override(format!(
@@ -665,15 +576,22 @@ impl Scenario {
             self.transport = transport;
         }
         if let Some(chaos) = &self.chaos {
-            let named = chaos.faults.iter().flat_map(|f| match &f.kind {
-                FaultKind::Partition { groups } => groups.iter().flatten().copied().collect(),
-                other => other.node().into_iter().collect::<Vec<_>>(),
-            });
-            if let Some(i) = named.into_iter().find(|&i| i >= self.nodes) {
+            // The schedule was checked node by node (who is up when, which nodes a scale-down
+            // takes): another node count would need another schedule.
+            if overrides.nodes.is_some_and(|n| n != original_nodes) {
                 return Err(ScenarioError::Override(format!(
-                    "--nodes {} leaves out node {i}, which a [[chaos.faults]] entry names",
-                    self.nodes
+                    "--nodes cannot change a scenario with [chaos]: its fault schedule was validated for {original_nodes} nodes; edit the file instead"
                 )));
+            }
+            if self.transport == Transport::Tcp
+                && chaos
+                    .faults
+                    .iter()
+                    .any(|f| matches!(f.kind, FaultKind::Corrupt { .. }))
+            {
+                return Err(ScenarioError::Override(
+                    "--transport tcp cannot run this scenario's corrupt fault: the TCP proxy carries streams, not datagrams".into(),
+                ));
             }
         }
         if let Some(network) = &self.network {
@@ -874,7 +792,7 @@ fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, ScenarioError> 
     let chaos = raw
         .chaos
         .as_ref()
-        .map(|c| chaos_phase(c, nodes, network.is_some(), loc))
+        .map(|c| chaos_phase(c, nodes, transport, network.is_some(), loc))
         .transpose()?;
     Ok(Scenario {
         name,
@@ -895,192 +813,6 @@ fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, ScenarioError> 
         thresholds,
         network,
         chaos,
-    })
-}
-
-fn node_index(v: &Spanned<i64>, nodes: usize, loc: &Locator) -> Result<usize, ScenarioError> {
-    let i = *v.get_ref();
-    if i < 0 || i as usize >= nodes {
-        return Err(loc.error(
-            v.span(),
-            format!(
-                "fault names node {i}, but the scenario has nodes 0 to {}",
-                nodes - 1
-            ),
-        ));
-    }
-    Ok(i as usize)
-}
-
-/// A node's condition while a fault schedule is validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NodeCondition {
-    Up,
-    Crashed,
-    Paused,
-}
-
-impl NodeCondition {
-    fn as_str(self) -> &'static str {
-        match self {
-            NodeCondition::Up => "running",
-            NodeCondition::Crashed => "stopped",
-            NodeCondition::Paused => "paused",
-        }
-    }
-}
-
-fn chaos_phase(
-    raw: &RawChaos,
-    nodes: usize,
-    has_network: bool,
-    loc: &Locator,
-) -> Result<ChaosPhase, ScenarioError> {
-    let duration_s = loc.float(&raw.duration_s, "chaos.duration_s", 1.0, 3600.0, 20.0)?;
-    let mut faults = Vec::new();
-    let mut partitioned = false;
-    let mut conditions = vec![NodeCondition::Up; nodes];
-    for f in &raw.faults {
-        let at_s = *f.at_s.get_ref();
-        if !at_s.is_finite() || at_s < 0.0 || at_s >= duration_s {
-            return Err(loc.error(
-                f.at_s.span(),
-                format!("fault at_s = {at_s} is outside the chaos phase (0 to duration_s = {duration_s}, exclusive)"),
-            ));
-        }
-        if faults.last().is_some_and(|p: &Fault| p.at_s > at_s) {
-            return Err(loc.error(f.at_s.span(), "faults must be listed in time order"));
-        }
-        let kind = match f.kind.get_ref().as_str() {
-            "partition" => {
-                let groups = f.groups.as_ref().ok_or_else(|| {
-                    loc.error(f.kind.span(), "a partition needs groups = [[...], [...]]")
-                })?;
-                let mut seen = vec![false; nodes];
-                let mut out = Vec::new();
-                for g in groups.get_ref() {
-                    let mut members = Vec::new();
-                    for n in g {
-                        let i = node_index(n, nodes, loc)?;
-                        if std::mem::replace(&mut seen[i], true) {
-                            return Err(
-                                loc.error(n.span(), format!("node {i} is in two partition groups"))
-                            );
-                        }
-                        members.push(i);
-                    }
-                    out.push(members);
-                }
-                if out.iter().filter(|g| !g.is_empty()).count() < 1 {
-                    return Err(loc.error(
-                        groups.span(),
-                        "a partition needs at least one non-empty group",
-                    ));
-                }
-                partitioned = true;
-                FaultKind::Partition { groups: out }
-            }
-            "isolate" => {
-                let node = f
-                    .node
-                    .as_ref()
-                    .ok_or_else(|| loc.error(f.kind.span(), "isolate needs node = <index>"))?;
-                partitioned = true;
-                FaultKind::Isolate {
-                    node: node_index(node, nodes, loc)?,
-                }
-            }
-            "heal" => {
-                if !partitioned {
-                    return Err(loc.error(
-                        f.kind.span(),
-                        "heal without an earlier partition or isolate",
-                    ));
-                }
-                partitioned = false;
-                FaultKind::Heal
-            }
-            kind @ ("crash" | "leave" | "restart" | "pause" | "resume") => {
-                let node = f.node.as_ref().ok_or_else(|| {
-                    loc.error(f.kind.span(), format!("{kind} needs node = <index>"))
-                })?;
-                let i = node_index(node, nodes, loc)?;
-                let (needs, becomes, fault) = match kind {
-                    "crash" => (
-                        NodeCondition::Up,
-                        NodeCondition::Crashed,
-                        FaultKind::Crash { node: i },
-                    ),
-                    "restart" => (
-                        NodeCondition::Crashed,
-                        NodeCondition::Up,
-                        FaultKind::Restart { node: i },
-                    ),
-                    // A node that left can be restarted like a crashed one.
-                    "leave" => (
-                        NodeCondition::Up,
-                        NodeCondition::Crashed,
-                        FaultKind::Leave { node: i },
-                    ),
-                    "pause" => (
-                        NodeCondition::Up,
-                        NodeCondition::Paused,
-                        FaultKind::Pause { node: i },
-                    ),
-                    "resume" => (
-                        NodeCondition::Paused,
-                        NodeCondition::Up,
-                        FaultKind::Resume { node: i },
-                    ),
-                    other => unreachable!("matched above: {other}"),
-                };
-                if conditions[i] != needs {
-                    return Err(loc.error(
-                        f.kind.span(),
-                        format!(
-                            "{kind} of node {i}, which is {} at that point of the schedule",
-                            conditions[i].as_str()
-                        ),
-                    ));
-                }
-                conditions[i] = becomes;
-                fault
-            }
-            other => {
-                return Err(loc.error(
-                    f.kind.span(),
-                    format!("unknown fault kind {other:?}; allowed: \"partition\", \"isolate\", \"heal\", \"crash\", \"leave\", \"restart\", \"pause\", \"resume\""),
-                ));
-            }
-        };
-        if !has_network {
-            return Err(loc.error(
-                f.kind.span(),
-                "network faults need a [network] table: the userspace switch applies them",
-            ));
-        }
-        faults.push(Fault { at_s, kind });
-    }
-    if nodes < 2 {
-        return Err(loc.error(0..0, "[chaos] needs at least 2 nodes"));
-    }
-    Ok(ChaosPhase {
-        duration_s,
-        publish_rate_per_s: loc.float(
-            &raw.publish_rate_per_s,
-            "chaos.publish_rate_per_s",
-            0.1,
-            10_000.0,
-            10.0,
-        )?,
-        recovery_timeout_s: loc.float(
-            &raw.recovery_timeout_s,
-            "chaos.recovery_timeout_s",
-            1.0,
-            3600.0,
-            30.0,
-        )?,
-        faults,
     })
 }
 
@@ -1383,6 +1115,101 @@ mod tests {
         assert!(err.contains("leave of node 1, which is paused"), "{err}");
         let err = error_of(&format!("{base}{}", fault(1, "explode")));
         assert!(err.contains("unknown fault kind \"explode\""), "{err}");
+    }
+
+    #[test]
+    fn scaling_corruption_and_flapping_faults_are_checked() {
+        let base = "name = \"x\"\nnodes = 3\n[network]\n[chaos]\nduration_s = 10\n";
+        let f = |at: u32, body: &str| format!("[[chaos.faults]]\nat_s = {at}\n{body}\n");
+        let s = parse(&format!(
+            "{base}{}{}{}{}{}{}",
+            f(1, "kind = \"scale-up\"\ncount = 2"),
+            // Node 4 exists once the scale-up has happened.
+            f(2, "kind = \"crash\"\nnode = 4"),
+            f(3, "kind = \"scale-down\"\ncount = 2"),
+            f(4, "kind = \"isolate-bootstrap\""),
+            f(5, "kind = \"corrupt\"\npct = 5\nnodes = [1]"),
+            f(6, "kind = \"heal\""),
+        ))
+        .unwrap();
+        let chaos = s.chaos.as_ref().unwrap();
+        let kinds: Vec<&FaultKind> = chaos.faults.iter().map(|f| &f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &FaultKind::ScaleUp { count: 2 },
+                &FaultKind::Crash { node: 4 },
+                // The highest-numbered running nodes: 4 is down already.
+                &FaultKind::ScaleDown { nodes: vec![3, 2] },
+                &FaultKind::Isolate { node: 0 },
+                &FaultKind::Corrupt {
+                    pct: 5.0,
+                    nodes: vec![1]
+                },
+                &FaultKind::Heal,
+            ]
+        );
+        assert_eq!(
+            s.max_nodes(),
+            5,
+            "the switch needs a port for every newcomer"
+        );
+        let flap = parse(&format!(
+            "{base}{}",
+            f(1, "kind = \"intermittent\"\nnode = 2\ndown_s = 0.25")
+        ))
+        .unwrap();
+        assert_eq!(
+            flap.chaos.unwrap().faults[0].kind,
+            FaultKind::Intermittent {
+                node: 2,
+                down_s: 0.25,
+                up_s: 1.0
+            }
+        );
+
+        let err = error_of(&format!("{base}{}", f(1, "kind = \"heal\"\nnode = 1")));
+        assert!(
+            err.contains(
+                "s.toml:9:8: heal does not take node; it takes no keys besides at_s and kind"
+            ),
+            "{err}"
+        );
+        let err = error_of(&format!(
+            "{base}{}",
+            f(1, "kind = \"scale-down\"\ncount = 2")
+        ));
+        assert!(
+            err.contains(
+                "s.toml:9:9: scale-down of 2 with 3 nodes running would leave fewer than 2"
+            ),
+            "{err}"
+        );
+        let err = error_of(&format!("{base}{}", f(1, "kind = \"crash\"\nnode = 3")));
+        assert!(err.contains("the nodes are 0 to 2"), "{err}");
+        let err = error_of(&format!("{base}{}", f(1, "kind = \"corrupt\"\npct = 0")));
+        assert!(err.contains("s.toml:9:7: pct = 0 is out of range"), "{err}");
+        let tcp = base.replace("nodes = 3", "nodes = 3\ntransport = \"tcp\"");
+        let err = error_of(&format!("{tcp}{}", f(1, "kind = \"corrupt\"\npct = 5")));
+        assert!(err.contains("corrupt needs transport = \"quic\""), "{err}");
+        let err = error_of(&format!(
+            "{base}{}{}",
+            f(1, "kind = \"pause\"\nnode = 0"),
+            f(2, "kind = \"scale-down\"\ncount = 1")
+        ));
+        assert!(err.contains("would leave fewer than 2"), "{err}");
+        let s = parse(&format!("{base}{}", f(1, "kind = \"scale-up\"\ncount = 1"))).unwrap();
+        let e = s
+            .with_overrides(&Overrides {
+                nodes: Some(5),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("--nodes cannot change a scenario with [chaos]"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -183,6 +183,87 @@ fn lossy_links_are_measured_through_the_switch() {
 }
 
 #[test]
+fn corruption_a_flapping_link_and_scaling_lose_nothing_among_live_nodes() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        tmp.path(),
+        r#"name = "flux"
+nodes = 3
+repetitions = 1
+warmup = 0
+[formation]
+timeout_s = 60
+[network]
+delay_ms = 1
+[chaos]
+duration_s = 8
+publish_rate_per_s = 10
+recovery_timeout_s = 60
+[[chaos.faults]]
+at_s = 0.5
+kind = "corrupt"
+pct = 20
+[[chaos.faults]]
+at_s = 1.5
+kind = "intermittent"
+node = 1
+down_s = 0.3
+up_s = 0.4
+[[chaos.faults]]
+at_s = 4
+kind = "heal"
+[[chaos.faults]]
+at_s = 4.5
+kind = "scale-up"
+count = 2
+[[chaos.faults]]
+at_s = 6
+kind = "scale-down"
+count = 1
+[idle]
+seconds = 0.2
+"#,
+        &[],
+    );
+    let s = summary(&out, "flux");
+    assert!(median(&s, "recovery_time_ms") > 0.0);
+    assert_eq!(median(&s, "fault_delivery_ratio_during"), 1.0);
+    assert_eq!(median(&s, "fault_delivery_ratio_after"), 1.0);
+    let chaos = raw_records(&out, "flux", "chaos");
+    // The corruption and the flapping were real ...
+    let switch = chaos
+        .iter()
+        .find(|v| v.get("switch").is_some())
+        .expect("switch counters recorded");
+    assert!(
+        switch["switch"]["corrupted"].as_u64().unwrap() > 0,
+        "{switch}"
+    );
+    let flips = chaos
+        .iter()
+        .filter(|v| v.get("intermittent_link_down").is_some())
+        .count();
+    assert!(
+        flips >= 1,
+        "the link went up again at least once: {chaos:?}"
+    );
+    // ... and so were the newcomers, nodes 3 and 4: the scale-down took the highest-numbered
+    // one away again, and node 3, live at the end, is among the nodes whose deliveries the
+    // ratios above checked.
+    let down = chaos
+        .iter()
+        .find(|v| v["fault"]["kind"]["kind"] == "scale_down")
+        .expect("scale-down recorded");
+    assert_eq!(down["fault"]["kind"]["nodes"], serde_json::json!([4]));
+    let after = chaos
+        .iter()
+        .find(|v| v["window"] == "after")
+        .expect("after-window report");
+    assert!(after["report"]["expected"].as_u64().unwrap() > 0, "{after}");
+}
+
+#[test]
 fn tcp_goes_through_the_proxy_with_its_delay_and_partitions() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();

@@ -324,49 +324,13 @@ impl Cluster {
         if self.states[index] != NodeState::Down {
             self.kill(index).await;
         }
-        // It rejoins through nodes that are up now (their current identities, at their public
-        // switch ports): its original bootstrap peers may be the ones that are down.
-        let launch_transport = self.launches[index].transport;
-        let bootstrap: Vec<String> = match &self.launches[index].network {
-            Some(switch) => self
-                .up()
-                .into_iter()
-                .filter(|&i| i != index)
-                .take(3)
-                .map(|i| {
-                    format!(
-                        "{}/p2p/{}",
-                        public_multiaddr(launch_transport, switch.public_port(i)),
-                        self.nodes[i].peer_id()
-                    )
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let bootstrap = self.bootstrap_from_up(index);
         let launch = &mut self.launches[index];
         launch.restarts += 1;
-        if !bootstrap.is_empty() {
-            let mut args = Vec::with_capacity(launch.args.len());
-            let mut rest = launch.args.iter();
-            while let Some(a) = rest.next() {
-                if a == "--bootstrap" {
-                    rest.next();
-                } else {
-                    args.push(a.clone());
-                }
-            }
-            for b in bootstrap {
-                args.extend(["--bootstrap".to_owned(), b]);
-            }
-            launch.args = args;
-        }
-        if let Some(at) = launch.args.iter().position(|a| a == "--key-seed")
-            && let Some(seed) = launch.args.get(at + 1).and_then(|s| s.parse::<u64>().ok())
-        {
-            launch.args[at + 1] = seed
-                .wrapping_add(0x9E37_79B9 * launch.restarts as u64)
-                .to_string();
-        }
+        let key_seed = key_seed_of(&launch.args)
+            .unwrap_or_default()
+            .wrapping_add(0x9E37_79B9 * launch.restarts as u64);
+        launch.args = relaunch_args(&launch.args, key_seed, None, &bootstrap);
         let log = launch
             .log_dir
             .join(format!("node{index}.restart{}.log", launch.restarts));
@@ -377,6 +341,63 @@ impl Cluster {
         self.nodes[index] = ClusterNode { process, api };
         self.states[index] = NodeState::Up;
         Ok(())
+    }
+
+    /// A new node joins (scale up): node 0's command line with the next index, its own
+    /// identity and switch port, bootstrapping from up to three nodes that are up. Returns its
+    /// index once it is ready and registered with the switch.
+    pub async fn add_node(&mut self) -> Result<usize, ClusterError> {
+        let index = self.nodes.len();
+        let bootstrap = self.bootstrap_from_up(index);
+        let first = &self.launches[0];
+        let external = first
+            .network
+            .as_ref()
+            .map(|switch| public_multiaddr(first.transport, switch.public_port(index)));
+        let key_seed = key_seed_of(&first.args)
+            .unwrap_or_default()
+            .wrapping_add(index as u64);
+        let launch = Launch {
+            args: relaunch_args(&first.args, key_seed, external, &bootstrap),
+            bin: first.bin.clone(),
+            log_dir: first.log_dir.clone(),
+            ready_timeout: first.ready_timeout,
+            network: first.network.clone(),
+            transport: first.transport,
+            restarts: 0,
+        };
+        let log = launch.log_dir.join(format!("node{index}.log"));
+        let process =
+            spawn_node(index, &launch.bin, &launch.args, &log, launch.ready_timeout)?.await?;
+        register(launch.network.as_deref(), &process)?;
+        let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
+        self.nodes.push(ClusterNode { process, api });
+        self.states.push(NodeState::Up);
+        self.launches.push(launch);
+        Ok(index)
+    }
+
+    /// Bootstrap addresses of up to three nodes that are up, other than `except`, at their
+    /// public switch ports and current identities: a node that (re)joins during faults
+    /// cannot count on its original bootstrap peers being there. Empty without a switch
+    /// (the node keeps its original bootstrap list).
+    fn bootstrap_from_up(&self, except: usize) -> Vec<String> {
+        let launch = &self.launches[0];
+        let Some(switch) = &launch.network else {
+            return Vec::new();
+        };
+        self.up()
+            .into_iter()
+            .filter(|&i| i != except)
+            .take(3)
+            .map(|i| {
+                format!(
+                    "{}/p2p/{}",
+                    public_multiaddr(launch.transport, switch.public_port(i)),
+                    self.nodes[i].peer_id()
+                )
+            })
+            .collect()
     }
 
     /// SIGTERM to every node, then wait; returns one line per node that exited badly.
@@ -410,6 +431,46 @@ impl Cluster {
         }
         problems
     }
+}
+
+/// The `--key-seed` of a command line.
+fn key_seed_of(args: &[String]) -> Option<u64> {
+    let at = args.iter().position(|a| a == "--key-seed")?;
+    args.get(at + 1)?.parse().ok()
+}
+
+/// `args` with another `--key-seed`, `--external` (when given) and `--bootstrap` list (when
+/// not empty); every other flag kept.
+fn relaunch_args(
+    args: &[String],
+    key_seed: u64,
+    external: Option<String>,
+    bootstrap: &[String],
+) -> Vec<String> {
+    let mut replaced = vec!["--key-seed"];
+    if external.is_some() {
+        replaced.push("--external");
+    }
+    if !bootstrap.is_empty() {
+        replaced.push("--bootstrap");
+    }
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
+        if replaced.contains(&a.as_str()) {
+            rest.next();
+        } else {
+            out.push(a.clone());
+        }
+    }
+    out.extend(["--key-seed".to_owned(), key_seed.to_string()]);
+    if let Some(e) = external {
+        out.extend(["--external".to_owned(), e]);
+    }
+    for b in bootstrap {
+        out.extend(["--bootstrap".to_owned(), b.clone()]);
+    }
+    out
 }
 
 /// A switch port as a multiaddr of the transport in use.
