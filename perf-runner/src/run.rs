@@ -426,16 +426,7 @@ async fn phases(
     {
         observer.phase("chaos");
         values.extend(
-            crate::chaos::run(
-                cluster,
-                switch,
-                scenario,
-                network,
-                chaos,
-                label,
-                raw,
-            )
-            .await?,
+            crate::chaos::run(cluster, switch, scenario, network, chaos, label, raw).await?,
         );
     }
     if scenario.dht.is_some() || scenario.gossip.is_some() {

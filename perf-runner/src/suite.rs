@@ -39,22 +39,24 @@ pub const SUITES: &[Suite] = &[
     Suite {
         name: "comprehensive",
         level: "medium to high",
-        description: "the gate scenario, a larger network, loss, WAN latency, partition, churn and a failed bootstrap node",
+        description: "the gate scenario, a larger network, loss, WAN latency over QUIC and TCP, partition, churn, flaky links and a failed bootstrap node",
         scenarios: &[
             "standard",
             "large",
             "lossy-5pct",
             "wan-50ms",
+            "wan-tcp",
             "partition-recovery",
             "churn",
+            "flaky-links",
             "bootstrap-failure",
         ],
     },
     Suite {
         name: "stress",
         level: "extreme",
-        description: "100 nodes, churn and loss",
-        scenarios: &["scale-100", "churn", "lossy-5pct"],
+        description: "100 nodes, churn, flaky links and loss",
+        scenarios: &["scale-100", "churn", "flaky-links", "lossy-5pct"],
     },
 ];
 

@@ -97,9 +97,10 @@ pub enum PerfAction {
     /// Run a suite of scenarios at a resilience level and write one combined report
     ///
     /// Suites: basic (low: minimal, small, lossy-5pct, partition-recovery), comprehensive
-    /// (medium to high: standard, large, lossy-5pct, wan-50ms, partition-recovery, churn,
-    /// bootstrap-failure), stress (extreme: scale-100, churn, lossy-5pct). Exit 3 if a
-    /// scenario failed, 1 if one regressed against its baseline, else 0.
+    /// (medium to high: standard, large, lossy-5pct, wan-50ms, wan-tcp, partition-recovery,
+    /// churn, flaky-links, bootstrap-failure), stress (extreme: scale-100, churn, flaky-links,
+    /// lossy-5pct). Exit 3 if a scenario failed, 1 if one regressed against its baseline,
+    /// else 0.
     Suite(SuiteArgs),
     /// Find the first commit between --good and --bad at which --metric regressed
     ///

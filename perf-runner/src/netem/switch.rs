@@ -15,9 +15,11 @@
 //! with the same rules table (delay, jitter, rate, partition).
 
 use std::{
+    cell::{Cell, RefCell},
     collections::HashMap,
     collections::HashSet,
     net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener, UdpSocket as StdUdpSocket},
+    rc::Rc,
     sync::{Arc, Mutex},
     thread::JoinHandle,
     time::{Duration, Instant},
@@ -226,7 +228,10 @@ impl Switch {
                     .enable_all()
                     .build()
                     .expect("switch runtime");
-                runtime.block_on(run(sockets, listeners, thread_shared, receiver));
+                // Local tasks: the UDP path's state is shared by the socket tasks of this one
+                // thread without locks.
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&runtime, run(sockets, listeners, thread_shared, receiver));
             })?;
         Ok(Switch {
             shared,
@@ -318,13 +323,21 @@ struct Datagram {
     arrived: Instant,
 }
 
-/// A directed link's FIFO of (release time, datagram), drained by its `deliver` task.
-type LinkQueue = mpsc::UnboundedSender<(Instant, Vec<u8>)>;
+/// A directed link: its rule state, and the FIFO of (release time, datagram) that its
+/// `deliver` task drains, with the number of datagrams in it.
+struct Link {
+    state: LinkState,
+    queue: mpsc::UnboundedSender<(Instant, Vec<u8>)>,
+    queued: Rc<Cell<usize>>,
+}
 
-/// The UDP path's own state (the rules and registrations live in [`Shared`]).
+/// The UDP path's own state (the rules and registrations live in [`Shared`]). Each public
+/// socket's receive task calls [`Udp::handle`] directly: one wake-up per datagram instead of
+/// a hop through a channel to a central task (on this kind of sandboxed VM every wake-up is
+/// an `epoll_wait` costing tens of microseconds).
 struct Udp {
-    sockets: Vec<Arc<UdpSocket>>,
-    links: HashMap<(usize, usize), (LinkState, LinkQueue)>,
+    sockets: Vec<Rc<UdpSocket>>,
+    links: HashMap<(usize, usize), Link>,
     pending: HashMap<SocketAddr, Vec<Datagram>>,
     shared: Arc<Shared>,
     rng: StdRng,
@@ -355,30 +368,43 @@ impl Udp {
             return;
         };
         let socket = self.sockets[from].clone();
-        let (state, queue) = self.links.entry((from, to)).or_insert_with(|| {
+        let link = self.links.entry((from, to)).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(deliver(rx, socket, destination));
-            (LinkState::default(), tx)
+            let queued = Rc::new(Cell::new(0));
+            tokio::task::spawn_local(deliver(rx, socket.clone(), destination, queued.clone()));
+            Link {
+                state: LinkState::default(),
+                queue: tx,
+                queued,
+            }
         });
         let len = d.bytes.len();
-        let fate = state.decide(&rules, len, d.arrived, &mut self.rng);
+        let fate = link.state.decide(&rules, len, d.arrived, &mut self.rng);
         let mut stats = self.shared.stats.lock().expect("stats");
-        let link = stats.links.entry((from, to)).or_default();
-        link.packets += 1;
-        link.bytes += len as u64;
+        let counters = stats.links.entry((from, to)).or_default();
+        counters.packets += 1;
+        counters.bytes += len as u64;
         match fate {
-            Fate::Partitioned => link.partitioned += 1,
-            Fate::Lost => link.lost += 1,
-            Fate::QueueFull => link.queue_full += 1,
+            Fate::Partitioned => counters.partitioned += 1,
+            Fate::Lost => counters.lost += 1,
+            Fate::QueueFull => counters.queue_full += 1,
             Fate::Deliver { at, corrupt } => {
                 let mut bytes = d.bytes;
                 if corrupt && !bytes.is_empty() {
                     let i = self.rng.random_range(0..bytes.len());
                     bytes[i] ^= 0xff;
-                    link.corrupted += 1;
+                    counters.corrupted += 1;
                 }
-                link.delivered += 1;
-                let _ = queue.send((at, bytes));
+                counters.delivered += 1;
+                // Due now and nothing queued before it on the link: send at once (order is
+                // kept); otherwise the link's task sends it at its time.
+                let sent_now = at <= Instant::now()
+                    && link.queued.get() == 0
+                    && self.sockets[from].try_send_to(&bytes, destination).is_ok();
+                if !sent_now {
+                    link.queued.set(link.queued.get() + 1);
+                    let _ = link.queue.send((at, bytes));
+                }
             }
         }
     }
@@ -408,14 +434,16 @@ impl Udp {
 /// One directed link's FIFO: waits for each release time, then sends.
 async fn deliver(
     mut queue: mpsc::UnboundedReceiver<(Instant, Vec<u8>)>,
-    socket: Arc<UdpSocket>,
+    socket: Rc<UdpSocket>,
     destination: SocketAddr,
+    queued: Rc<Cell<usize>>,
 ) {
     while let Some((at, bytes)) = queue.recv().await {
         if at > Instant::now() {
             tokio::time::sleep_until(at.into()).await;
         }
         let _ = socket.send_to(&bytes, destination).await;
+        queued.set(queued.get() - 1);
     }
 }
 
@@ -425,19 +453,24 @@ async fn run(
     shared: Arc<Shared>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    let sockets: Vec<Arc<UdpSocket>> = sockets
+    let sockets: Vec<Rc<UdpSocket>> = sockets
         .into_iter()
-        .map(|s| Arc::new(UdpSocket::from_std(s).expect("tokio socket")))
+        .map(|s| Rc::new(UdpSocket::from_std(s).expect("tokio socket")))
         .collect();
     for (to, listener) in listeners.into_iter().enumerate() {
         let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        tokio::spawn(proxy::accept(listener, to, shared.clone()));
+        tokio::task::spawn_local(proxy::accept(listener, to, shared.clone()));
     }
-    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<(SocketAddr, Datagram)>();
-    for (to, socket) in sockets.iter().enumerate() {
-        let socket = socket.clone();
-        let tx = arrivals_tx.clone();
-        tokio::spawn(async move {
+    let udp = Rc::new(RefCell::new(Udp {
+        sockets: sockets.clone(),
+        links: HashMap::new(),
+        pending: HashMap::new(),
+        rng: StdRng::seed_from_u64(shared.seed),
+        shared: shared.clone(),
+    }));
+    for (to, socket) in sockets.into_iter().enumerate() {
+        let udp = udp.clone();
+        tokio::task::spawn_local(async move {
             let mut buf = vec![0u8; MAX_DATAGRAM];
             while let Ok((len, source)) = socket.recv_from(&mut buf).await {
                 let d = Datagram {
@@ -445,35 +478,27 @@ async fn run(
                     bytes: buf[..len].to_vec(),
                     arrived: Instant::now(),
                 };
-                if tx.send((source, d)).is_err() {
-                    break;
-                }
+                udp.borrow_mut().handle(source, d);
             }
         });
     }
-    let mut udp = Udp {
-        sockets,
-        links: HashMap::new(),
-        pending: HashMap::new(),
-        rng: StdRng::seed_from_u64(shared.seed),
-        shared: shared.clone(),
-    };
-    loop {
-        tokio::select! {
-            Some((source, d)) = arrivals.recv() => udp.handle(source, d),
-            command = commands.recv() => match command {
-                Some(Command::Register(node, addr)) => udp.register(node, addr),
-                Some(Command::SetLink(from, to, rules)) => {
-                    shared.table.lock().expect("table").rules.insert((from, to), rules);
-                    shared.changed.notify_waiters();
-                }
-                Some(Command::Stats(reply)) => {
-                    let mut snapshot = shared.stats.lock().expect("stats").clone();
-                    snapshot.cpu = thread_cpu();
-                    let _ = reply.send(snapshot);
-                }
-                None => break,
-            },
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::Register(node, addr) => udp.borrow_mut().register(node, addr),
+            Command::SetLink(from, to, rules) => {
+                shared
+                    .table
+                    .lock()
+                    .expect("table")
+                    .rules
+                    .insert((from, to), rules);
+                shared.changed.notify_waiters();
+            }
+            Command::Stats(reply) => {
+                let mut snapshot = shared.stats.lock().expect("stats").clone();
+                snapshot.cpu = thread_cpu();
+                let _ = reply.send(snapshot);
+            }
         }
     }
 }
