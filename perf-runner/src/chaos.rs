@@ -644,6 +644,7 @@ mod tests {
                 corrupt_pct: 0.0,
             },
             groups: Vec::new(),
+            links: Vec::new(),
         }
     }
 
