@@ -137,60 +137,59 @@ impl NetworkSpec {
     }
 }
 
-/// The rule keys of `[network]` and of a group, gathered for validation.
-struct RawNetworkRules {
-    delay_ms: Option<Spanned<f64>>,
-    jitter_ms: Option<Spanned<f64>>,
-    loss_pct: Option<Spanned<f64>>,
-    loss_model: Option<Spanned<String>>,
-    burst_len: Option<Spanned<f64>>,
-    rate_mbit: Option<Spanned<f64>>,
-    corrupt_pct: Option<Spanned<f64>>,
+/// Declares a raw table that takes the seven rule keys besides its own fields: `[network]`,
+/// a group and a link each spell them, because serde's `flatten` would lose the spans that
+/// error messages need and cannot be combined with `deny_unknown_fields`.
+macro_rules! rule_table {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident { $( $(#[$field_meta:meta])* $field:ident : $ty:ty ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $( $(#[$field_meta])* $field: $ty, )*
+            delay_ms: Option<Spanned<f64>>,
+            jitter_ms: Option<Spanned<f64>>,
+            loss_pct: Option<Spanned<f64>>,
+            loss_model: Option<Spanned<String>>,
+            burst_len: Option<Spanned<f64>>,
+            rate_mbit: Option<Spanned<f64>>,
+            corrupt_pct: Option<Spanned<f64>>,
+        }
+    };
 }
 
-// The rule keys are spelled out in each table: serde's `flatten` would lose the spans that
-// error messages need, and cannot be combined with `deny_unknown_fields`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawNetwork {
-    delay_ms: Option<Spanned<f64>>,
-    jitter_ms: Option<Spanned<f64>>,
-    loss_pct: Option<Spanned<f64>>,
-    loss_model: Option<Spanned<String>>,
-    burst_len: Option<Spanned<f64>>,
-    rate_mbit: Option<Spanned<f64>>,
-    corrupt_pct: Option<Spanned<f64>>,
-    #[serde(default)]
-    groups: Vec<RawNetworkGroup>,
-    #[serde(default)]
-    links: Vec<RawNetworkLink>,
+rule_table! {
+    /// The rule keys of any table, gathered for validation.
+    struct RawNetworkRules {}
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNetworkGroup {
-    nodes: Spanned<Vec<Spanned<i64>>>,
-    delay_ms: Option<Spanned<f64>>,
-    jitter_ms: Option<Spanned<f64>>,
-    loss_pct: Option<Spanned<f64>>,
-    loss_model: Option<Spanned<String>>,
-    burst_len: Option<Spanned<f64>>,
-    rate_mbit: Option<Spanned<f64>>,
-    corrupt_pct: Option<Spanned<f64>>,
+rule_table! {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct RawNetwork {
+        #[serde(default)]
+        groups: Vec<RawNetworkGroup>,
+        #[serde(default)]
+        links: Vec<RawNetworkLink>,
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNetworkLink {
-    from: Spanned<Vec<Spanned<i64>>>,
-    to: Spanned<Vec<Spanned<i64>>>,
-    delay_ms: Option<Spanned<f64>>,
-    jitter_ms: Option<Spanned<f64>>,
-    loss_pct: Option<Spanned<f64>>,
-    loss_model: Option<Spanned<String>>,
-    burst_len: Option<Spanned<f64>>,
-    rate_mbit: Option<Spanned<f64>>,
-    corrupt_pct: Option<Spanned<f64>>,
+rule_table! {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawNetworkGroup {
+        nodes: Spanned<Vec<Spanned<i64>>>,
+    }
+}
+
+rule_table! {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawNetworkLink {
+        from: Spanned<Vec<Spanned<i64>>>,
+        to: Spanned<Vec<Spanned<i64>>>,
+    }
 }
 
 macro_rules! rule_fields {
