@@ -52,8 +52,8 @@ pub enum FaultKind {
         /// Node indices per side.
         groups: Vec<Vec<usize>>,
     },
-    /// Cut one node off from every other (`isolate-bootstrap` is node 0, the node every
-    /// topology bootstraps from).
+    /// Cut one node off from every other (`isolate-bootstrap` is node 0: the root of every
+    /// topology, and every node's bootstrap node in a star).
     Isolate {
         /// Node index.
         node: usize,
