@@ -340,7 +340,10 @@ pub async fn run(
             raw.push(json!({"phase": "chaos", "fault": fault, "at_ns": now}));
             first_fault_ns.get_or_insert(now);
             match &fault.kind {
-                kind if kind.is_network_fault() => {
+                kind @ (FaultKind::Partition { .. }
+                | FaultKind::Isolate { .. }
+                | FaultKind::Corrupt { .. }
+                | FaultKind::Intermittent { .. }) => {
                     // A cut-off node is still expected to get every message eventually
                     // (connections that survive the partition retransmit after the heal):
                     // what does not arrive is the fault's cost, measured, not excused.
@@ -405,12 +408,6 @@ pub async fn run(
                     // Network faults in force apply to the newcomers' links too.
                     links.push(switch, cluster.nodes.len());
                     recover_from = Some((now, Instant::now()));
-                }
-                FaultKind::Partition { .. }
-                | FaultKind::Isolate { .. }
-                | FaultKind::Corrupt { .. }
-                | FaultKind::Intermittent { .. } => {
-                    unreachable!("network faults are matched above")
                 }
             }
             recovered_ns = None;

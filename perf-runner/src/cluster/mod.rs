@@ -144,6 +144,17 @@ struct Launch {
     restarts: usize,
 }
 
+impl Launch {
+    /// Spawns node `index` with this command line, waits for its ready line and registers
+    /// its private address with the switch.
+    async fn start(&self, index: usize, log: &Path) -> Result<ClusterNode, ClusterError> {
+        let process = spawn_node(index, &self.bin, &self.args, log, self.ready_timeout)?.await?;
+        register(self.network.as_deref(), &process)?;
+        let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
+        Ok(ClusterNode { process, api })
+    }
+}
+
 impl Cluster {
     /// Spawns every node and waits for all ready lines.
     pub async fn start(config: &ClusterConfig) -> Result<Cluster, ClusterError> {
@@ -334,11 +345,7 @@ impl Cluster {
         let log = launch
             .log_dir
             .join(format!("node{index}.restart{}.log", launch.restarts));
-        let process =
-            spawn_node(index, &launch.bin, &launch.args, &log, launch.ready_timeout)?.await?;
-        register(launch.network.as_deref(), &process)?;
-        let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
-        self.nodes[index] = ClusterNode { process, api };
+        self.nodes[index] = launch.start(index, &log).await?;
         self.states[index] = NodeState::Up;
         Ok(())
     }
@@ -367,11 +374,7 @@ impl Cluster {
             restarts: 0,
         };
         let log = launch.log_dir.join(format!("node{index}.log"));
-        let process =
-            spawn_node(index, &launch.bin, &launch.args, &log, launch.ready_timeout)?.await?;
-        register(launch.network.as_deref(), &process)?;
-        let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
-        self.nodes.push(ClusterNode { process, api });
+        self.nodes.push(launch.start(index, &log).await?);
         self.states.push(NodeState::Up);
         self.launches.push(launch);
         Ok(index)

@@ -118,19 +118,6 @@ pub enum FaultKind {
     },
 }
 
-impl FaultKind {
-    /// Whether this fault changes links (and a heal undoes it).
-    pub fn is_network_fault(&self) -> bool {
-        matches!(
-            self,
-            FaultKind::Partition { .. }
-                | FaultKind::Isolate { .. }
-                | FaultKind::Corrupt { .. }
-                | FaultKind::Intermittent { .. }
-        )
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawChaos {
