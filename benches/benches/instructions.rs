@@ -68,20 +68,20 @@ fn stats_change_points_100(input: Vec<f64>) -> Vec<perf_runner::stats::change_po
 
 #[library_benchmark]
 #[bench::input(cases::summary_with_comparison())]
-fn report_markdown(input: perf_runner::summary::RunSummary) -> String {
+fn report_markdown(input: perf_runner::data::summary::RunSummary) -> String {
     black_box(cases::run_markdown(input))
 }
 
 #[library_benchmark]
 #[bench::input(cases::summary_with_comparison())]
-fn report_comment(input: perf_runner::summary::RunSummary) -> String {
+fn report_comment(input: perf_runner::data::summary::RunSummary) -> String {
     black_box(cases::run_comment(input))
 }
 
 #[library_benchmark]
 #[bench::input(cases::setup_plots())]
 fn report_plots(
-    input: (perf_runner::summary::RunSummary, tempfile::TempDir),
+    input: (perf_runner::data::summary::RunSummary, tempfile::TempDir),
 ) -> Vec<std::path::PathBuf> {
     black_box(cases::run_plots(input))
 }

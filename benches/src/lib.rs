@@ -20,10 +20,10 @@ use libp2p::{
 };
 use perf_runner::{
     compare::{self, GateConfig, MetricSamples, Mode},
+    data::summary::RunSummary,
     github::comment,
     report::{markdown, plots},
     stats::{bootstrap, change_point},
-    summary::RunSummary,
 };
 use swarm_node::{
     api::{ReceivedMessage, ReceivedPage},

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use crate::{
-    baseline::BaselineError, bench::BenchError, measure::build::BuildError, scenario::ScenarioError,
+    data::baseline::BaselineError, measure::build::BuildError, scenario::ScenarioError,
+    tasks::bench::BenchError,
 };
 
 /// Anything that stops perf-runner before or outside a measured repetition.

@@ -13,11 +13,11 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    env::Fingerprint,
-    metrics::Direction,
-    output::write_atomic,
+    data::env::Fingerprint,
+    data::metrics::Direction,
+    data::output::write_atomic,
+    data::summary::RunSummary,
     stats::change_point::{self, ChangePoint},
-    summary::RunSummary,
 };
 
 /// Version of a history line.
@@ -398,7 +398,7 @@ fn metric_trend(records: &[Record], name: &str, config: &TrendConfig) -> MetricT
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::RunSummary;
+    use crate::data::summary::RunSummary;
 
     fn fixture() -> RunSummary {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/summary-small.json");

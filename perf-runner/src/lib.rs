@@ -1,35 +1,29 @@
-//! perf-runner: everything that launches, measures and reports, as a library.
+//! perf-runner: everything that launches, measures, compares and reports, as a library.
 //!
-//! Data flows one way: a [`scenario`] configures a [`cluster`] of node processes; [`workload`]
-//! and [`measure`] turn it into per-repetition values; [`run`] schedules repetitions and keeps
-//! the [`summary`]; [`stats`] summarises; [`report`] renders. This crate parses no command line:
-//! `xtask` does that and calls [`run::run`].
+//! Modules are listed in data-flow order. A [`scenario`] configures a [`cluster`] of node
+//! processes, optionally behind the [`netem`] switch; [`workload`] phases (chaos among them)
+//! and [`measure`] turn a running cluster into per-repetition values; [`run`] schedules
+//! repetitions and writes the [`data`] formats (metric definitions, summary, baseline,
+//! environment, output paths); [`stats`] and [`compare`] turn samples into verdicts; [`report`]
+//! renders them; [`history`] keeps the trend and [`github`] posts the PR comment. [`tasks`]
+//! holds the entry points `cargo xtask` calls, one function per command. This crate parses no
+//! command line.
 
-pub mod baseline;
-pub mod bench;
-pub mod bisect;
-pub mod chaos;
-pub mod clock;
-pub mod cluster;
-pub mod compare;
-pub mod env;
 pub mod error;
-pub mod github;
-pub mod history;
-pub mod measure;
-pub mod metrics;
-pub mod netem;
-pub mod node_api;
-pub mod output;
-pub mod perf;
-pub mod progress;
-pub mod report;
-pub mod run;
+pub mod git;
+
 pub mod scenario;
-pub mod stats;
-pub mod suite;
-pub mod summary;
-pub mod validate;
+pub mod cluster;
+pub mod netem;
 pub mod workload;
+pub mod measure;
+pub mod run;
+pub mod data;
+pub mod stats;
+pub mod compare;
+pub mod report;
+pub mod history;
+pub mod github;
+pub mod tasks;
 
 pub use error::Error;

@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use perf_runner::{
-    bench::{self, criterion, iai},
     compare::{self, GateConfig, MetricSamples, Mode, Verdict},
-    env::Revision,
-    metrics::Kind,
+    data::env::Revision,
+    data::metrics::Kind,
+    tasks::bench::{self, criterion, iai},
 };
 
 fn fixtures() -> std::path::PathBuf {

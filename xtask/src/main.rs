@@ -20,11 +20,11 @@ use cli::{
     ValidateArgs,
 };
 use perf_runner::{
-    perf::{PerfRequest, run_scenario, update_baseline},
     report,
     run::Outcome,
     scenario::{Overrides, Transport},
-    validate::ValidateRequest,
+    tasks::perf::{PerfRequest, run_scenario, update_baseline},
+    tasks::validate::ValidateRequest,
 };
 
 fn main() -> ExitCode {
@@ -50,7 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: Some(PerfAction::Metrics),
             ..
         }) => {
-            for m in perf_runner::metrics::ALL {
+            for m in perf_runner::data::metrics::ALL {
                 println!(
                     "{:<36} {:<12} {:?}\n    {}",
                     m.name, m.unit, m.direction, m.definition
@@ -212,9 +212,9 @@ fn validate(args: ValidateArgs) -> ExitCode {
         aa: args.experiments.contains(&Experiment::Aa),
         injected: args.experiments.contains(&Experiment::Injected),
     };
-    match perf_runner::validate::validate(&request) {
+    match perf_runner::tasks::validate::validate(&request) {
         Ok((validation, dir)) => {
-            print!("{}", perf_runner::validate::render(&validation));
+            print!("{}", perf_runner::tasks::validate::render(&validation));
             println!("written: {}", dir.dir.join("validation.md").display());
             ExitCode::SUCCESS
         }
@@ -342,7 +342,7 @@ fn record(args: RecordArgs) -> ExitCode {
     } else {
         args.run.clone()
     };
-    let summary = match perf_runner::summary::RunSummary::read(&file) {
+    let summary = match perf_runner::data::summary::RunSummary::read(&file) {
         Ok(s) => s,
         Err(e) => return fail(e, 2),
     };
@@ -360,7 +360,7 @@ fn record(args: RecordArgs) -> ExitCode {
 }
 
 fn trend(args: TrendArgs) -> ExitCode {
-    use perf_runner::{history, output::write_atomic, report::trend as render};
+    use perf_runner::{data::output::write_atomic, history, report::trend as render};
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         return fail(format!("--alpha {} must be between 0 and 1", args.alpha), 2);
     }
@@ -430,7 +430,7 @@ fn trend(args: TrendArgs) -> ExitCode {
 }
 
 fn suite(args: SuiteArgs) -> ExitCode {
-    use perf_runner::suite;
+    use perf_runner::tasks::suite;
     let chosen = match suite::find(&args.suite) {
         Ok(s) => s,
         Err(e) => return fail(&e, e.exit_code()),
@@ -471,13 +471,13 @@ fn bisect(args: BisectArgs) -> ExitCode {
         quiet: args.quiet,
         ..PerfRunArgs::default()
     });
-    let request = perf_runner::bisect::BisectRequest {
+    let request = perf_runner::tasks::bisect::BisectRequest {
         perf,
         good: args.good,
         bad: args.bad,
         metric: args.metric,
     };
-    match perf_runner::bisect::bisect(&request) {
+    match perf_runner::tasks::bisect::bisect(&request) {
         Ok(b) => {
             println!("first bad commit: {}", b.first_bad);
             println!("last good commit: {}", b.last_good);
@@ -485,7 +485,7 @@ fn bisect(args: BisectArgs) -> ExitCode {
             for s in &b.steps {
                 println!(
                     "  {} {}  {}",
-                    perf_runner::env::short_commit(&s.commit),
+                    perf_runner::data::env::short_commit(&s.commit),
                     if s.regressed { "bad " } else { "good" },
                     s.evidence
                 );
@@ -497,7 +497,7 @@ fn bisect(args: BisectArgs) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
-    use perf_runner::bench;
+    use perf_runner::tasks::bench;
     let root = project_root();
     let request = bench::BenchRequest {
         kinds: bench::Kinds {

@@ -75,7 +75,7 @@ const TOOLS: &[Tool] = &[
         recipe: Recipe::Cargo {
             krate: "iai-callgrind-runner",
             // Must equal the iai-callgrind version in benches/Cargo.toml (tidy test).
-            version: perf_runner::bench::IAI_CALLGRIND_VERSION,
+            version: perf_runner::tasks::bench::IAI_CALLGRIND_VERSION,
         },
         purpose: "drives the iai-callgrind benchmarks",
     },
@@ -118,7 +118,8 @@ fn present(root: &Path, tool: &Tool) -> bool {
         }
         Recipe::Cargo { krate, version } => {
             let bin = tools_dir(root).join("bin").join(krate);
-            bin.is_file() && perf_runner::bench::runner_version(&bin).as_deref() == Some(version)
+            bin.is_file()
+                && perf_runner::tasks::bench::runner_version(&bin).as_deref() == Some(version)
         }
     }
 }

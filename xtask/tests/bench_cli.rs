@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::{run, serial, xtask};
-use perf_runner::summary::RunSummary;
+use perf_runner::data::summary::RunSummary;
 
 fn latest(out: &Path) -> RunSummary {
     RunSummary::read(&out.join("bench/latest/summary.json")).unwrap()

@@ -66,7 +66,7 @@ fn the_installed_iai_callgrind_runner_matches_the_benches_crate() {
     let manifest = std::fs::read_to_string(project_root().join("benches/Cargo.toml")).unwrap();
     let pinned = format!(
         "iai-callgrind = \"={}\"",
-        perf_runner::bench::IAI_CALLGRIND_VERSION
+        perf_runner::tasks::bench::IAI_CALLGRIND_VERSION
     );
     assert!(
         manifest.contains(&pinned),

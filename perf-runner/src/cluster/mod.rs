@@ -4,6 +4,7 @@
 //! line and its control API. It never picks ports. Nodes are spawned in index order, each as
 //! soon as the nodes it bootstraps from are ready, `stagger_ms` apart.
 
+pub mod node_api;
 pub mod process;
 pub mod topology;
 
@@ -15,9 +16,9 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 
 use crate::{
-    clock::unix_ns,
+    cluster::node_api::NodeApi,
+    measure::clock::unix_ns,
     netem::Switch,
-    node_api::NodeApi,
     scenario::{Topology, Transport},
 };
 use process::{LOG_TAIL_LINES, NodeProcess, SpawnError, log_tail, spawn_node};

@@ -181,7 +181,7 @@ async fn wait_ready(
         child,
         ready,
         log_path,
-        ready_ns: crate::clock::unix_ns(),
+        ready_ns: crate::measure::clock::unix_ns(),
     })
 }
 

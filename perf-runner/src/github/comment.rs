@@ -14,11 +14,11 @@ use std::path::Path;
 use super::GithubError;
 use crate::{
     compare::{Comparison, MetricComparison, Mode, Verdict},
+    data::summary::RunSummary,
     report::{
         escape::{code, is_identifier, markdown_text},
         format_value,
     },
-    summary::RunSummary,
 };
 
 /// GitHub rejects comment bodies over 65,536 characters; stay well below.

@@ -1,4 +1,5 @@
 //! Measurements taken from outside the nodes: /proc resources, the binary, the build.
 
 pub mod build;
+pub mod clock;
 pub mod resources;

@@ -14,9 +14,11 @@
 //! (retransmission, congestion control) cannot be emulated, and the delay does not stretch
 //! the end-to-end round trip that TCP's window sees; no duplication or reordering on purpose.
 
-mod proxy;
 pub mod rules;
+mod shared;
+mod proxy;
 pub mod switch;
 
 pub use rules::{LinkRules, Loss};
-pub use switch::{LinkStats, Switch, SwitchStats};
+pub use shared::{LinkStats, SwitchStats};
+pub use switch::Switch;

@@ -26,7 +26,7 @@ use tokio::{
 
 use super::{
     rules::{LinkRules, LinkState},
-    switch::{PENDING_FOR, Shared},
+    shared::{PENDING_FOR, Shared},
 };
 
 /// Largest chunk read from a connection at once.

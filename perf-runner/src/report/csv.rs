@@ -1,6 +1,6 @@
 //! `samples.csv`: one row per metric per repetition, for spreadsheets and ad-hoc analysis.
 
-use crate::summary::RunSummary;
+use crate::data::summary::RunSummary;
 
 /// `repetition,metric,value,unit` rows.
 pub fn render(summary: &RunSummary) -> String {

@@ -1,8 +1,8 @@
 //! `report.md`: the human-readable report of one run.
 
 use crate::{
+    data::summary::RunSummary,
     report::{comparison, format_value},
-    summary::RunSummary,
 };
 
 /// Renders the report.
@@ -34,7 +34,7 @@ pub fn render(summary: &RunSummary) -> String {
         summary.environment.kernel,
         summary.environment.rustc,
         summary.environment.network_backend,
-        crate::env::short_commit(&summary.revision.commit),
+        crate::data::env::short_commit(&summary.revision.commit),
         if summary.revision.dirty { " (with uncommitted changes)" } else { "" },
         summary.node_bin
     ));

@@ -1,12 +1,25 @@
 //! Renderers: a finished [`RunSummary`] in, text out. Renderers compute nothing beyond layout.
 //!
-//! One file per format. Deciding where the bytes go (file, stdout) is the caller's job.
+//! One file per format; each returns bytes. [`write_run_files`] is the one place that puts a
+//! run's renderings on disk (the scheduler calls it after every round through
+//! [`crate::run::RunConfig::write_files`]).
+
+use std::path::PathBuf;
+
+use crate::{
+    Error,
+    data::{
+        output::{RunDir, write_atomic},
+        summary::RunSummary,
+    },
+};
 
 pub mod comparison;
 pub mod csv;
 pub mod escape;
 pub mod markdown;
 pub mod plots;
+pub mod progress;
 pub mod terminal;
 pub mod trend;
 
@@ -22,6 +35,18 @@ pub fn format_value(value: f64, unit: &str) -> String {
         _ if value.abs() >= 0.1 => format!("{value:.2}"),
         _ => format!("{value:.3}"),
     }
+}
+
+/// Writes `summary.json`, `samples.csv` and `report.md` of a summary, atomically.
+pub fn write_run_files(dir: &RunDir, summary: &RunSummary) -> Result<(), Error> {
+    let io = |path: PathBuf| move |source| Error::Io { path, source };
+    let json = serde_json::to_vec_pretty(summary).expect("summary serializes");
+    write_atomic(&dir.summary(), &json).map_err(io(dir.summary()))?;
+    write_atomic(&dir.samples_csv(), csv::render(summary).as_bytes())
+        .map_err(io(dir.samples_csv()))?;
+    write_atomic(&dir.report_md(), markdown::render(summary).as_bytes())
+        .map_err(io(dir.report_md()))?;
+    Ok(())
 }
 
 #[cfg(test)]

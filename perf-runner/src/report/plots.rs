@@ -12,7 +12,7 @@ use plotters::{
     style::{FontStyle, register_font},
 };
 
-use crate::summary::RunSummary;
+use crate::data::summary::RunSummary;
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 pub(super) const HEAD_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -108,7 +108,7 @@ fn draw_distributions<DB: DrawingBackend>(
         .head
         .metrics
         .iter()
-        .filter(|m| crate::metrics::definition(&m.name).is_some_and(|d| d.gated))
+        .filter(|m| crate::data::metrics::definition(&m.name).is_some_and(|d| d.gated))
         .take(12)
         .collect();
     let title = match data.base {

@@ -1,6 +1,6 @@
 //! The table printed at the end of a run.
 
-use crate::{report::format_value, summary::RunSummary};
+use crate::{data::summary::RunSummary, report::format_value};
 
 /// A plain-text table: metric, median, range, noise, unit.
 pub fn render(summary: &RunSummary) -> String {

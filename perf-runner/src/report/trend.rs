@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use plotters::{coord::Shift, prelude::*};
 
 use crate::{
-    env::short_commit,
+    data::env::short_commit,
     history::{MetricTrend, Trend},
     report::{
         escape::{code, markdown_text},
@@ -119,7 +119,7 @@ pub fn plots(dir: &Path, trend: &Trend) -> Result<Vec<PathBuf>, PlotError> {
     let worth_a_plot = |m: &&MetricTrend| {
         m.points.len() >= 2
             && (!m.changes.is_empty()
-                || crate::metrics::definition(&m.name).is_some_and(|d| d.gated))
+                || crate::data::metrics::definition(&m.name).is_some_and(|d| d.gated))
     };
     for m in trend.metrics.iter().filter(worth_a_plot) {
         written.extend(both_formats(
@@ -214,8 +214,8 @@ fn draw<DB: DrawingBackend>(
 mod tests {
     use super::*;
     use crate::{
+        data::metrics::Direction,
         history::{MetricChange, MetricTrend},
-        metrics::Direction,
     };
 
     fn trend() -> Trend {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::node_api::Received;
+use crate::cluster::node_api::Received;
 
 /// A message as the runner published it.
 #[derive(Debug, Clone, PartialEq, Eq)]

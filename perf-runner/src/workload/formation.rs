@@ -10,7 +10,8 @@ use futures::future::try_join_all;
 
 use super::{Values, WorkloadError, insert_quantiles};
 use crate::{
-    cluster::Cluster, node_api::NodeEvent, scenario::FormationPhase, stats::descriptive::mean,
+    cluster::Cluster, cluster::node_api::NodeEvent, scenario::FormationPhase,
+    stats::descriptive::mean,
 };
 
 /// gossipsub's default lower mesh bound (D_lo); a node's mesh target is min(target peers, this).
@@ -100,7 +101,7 @@ pub async fn wait_formed(
             );
             return Ok(Formed {
                 values,
-                polled_end_ns: crate::clock::unix_ns(),
+                polled_end_ns: crate::measure::clock::unix_ns(),
             });
         }
         if Instant::now() > deadline {

@@ -13,7 +13,7 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::{Values, WorkloadError, exactly_once, insert_quantiles};
-use crate::{cluster::Cluster, node_api::Received, scenario::GossipPhase};
+use crate::{cluster::Cluster, cluster::node_api::Received, scenario::GossipPhase};
 
 /// How long after the last publish every delivery must have arrived.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);

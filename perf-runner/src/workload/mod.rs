@@ -4,6 +4,7 @@
 //! Within-repetition distributions (every DHT get, every gossip delivery) are reduced to
 //! percentiles here: they are not independent samples and never reach a statistical test.
 
+pub mod chaos;
 pub mod dht;
 pub mod exactly_once;
 pub mod formation;
@@ -12,7 +13,7 @@ pub mod throughput;
 
 use std::collections::BTreeMap;
 
-use crate::{cluster::ClusterError, node_api::ApiError};
+use crate::{cluster::ClusterError, cluster::node_api::ApiError};
 
 /// Metric values of one repetition, by metric name.
 pub type Values = BTreeMap<&'static str, f64>;

@@ -18,15 +18,14 @@ use std::{
 
 use crate::{
     Error,
-    baseline::{self, Baseline},
     compare::{self, Comparison, GateConfig, MetricSamples, Mode},
-    env::{Fingerprint, Revision, short_commit},
+    data::baseline::{self, Baseline},
+    data::env::{Fingerprint, Revision, short_commit},
+    data::metrics,
+    data::output::RunDir,
+    data::summary::{MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
     measure::build::{Worktree, resolve_commit},
-    metrics,
-    output::RunDir,
-    run,
     stats::descriptive::summarize,
-    summary::{MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
 };
 
 /// The iai-callgrind version `benches/Cargo.toml` pins; the runner binary must match it.
@@ -521,7 +520,7 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
             path: dir.dir.clone(),
             source,
         })?;
-        run::write_summary_files(&arm, &base)?;
+        crate::report::write_run_files(&arm, &base)?;
         summary.comparison = Some(comparison(
             &summary,
             &base,
@@ -549,7 +548,7 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
             baseline::path(&request.baselines, SCENARIO).display()
         ));
     }
-    run::write_summary_files(&dir, &summary)?;
+    crate::report::write_run_files(&dir, &summary)?;
     let _ = dir.mark_latest();
     Ok(BenchOutcome {
         summary,

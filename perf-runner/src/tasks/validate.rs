@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Error,
     compare::{Comparison, Verdict},
+    data::output::{RunDir, write_atomic},
     measure::build::{build_fault_injection_node, build_release_node},
-    output::{RunDir, write_atomic},
-    perf::{PerfRequest, run_scenario},
     run::Outcome,
     stats::{bootstrap::Interval, descriptive::quantile, proportion::clopper_pearson},
+    tasks::perf::{PerfRequest, run_scenario},
 };
 
 /// Gated latency metrics on the path the injected delay slows down (gossip message handling

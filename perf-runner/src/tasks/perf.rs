@@ -9,16 +9,16 @@ use std::path::PathBuf;
 
 use crate::{
     Error,
-    baseline::{self, Baseline},
     cluster::check_node_bin,
     compare::{self, Comparison, GateConfig, MetricSamples, Mode},
-    env::{Revision, short_commit},
+    data::baseline::{self, Baseline},
+    data::env::{Revision, short_commit},
+    data::summary::RunSummary,
     measure::build::{binary_size_bytes, build_release_node, build_revision_node},
-    progress::ProgressBarObserver,
     report::plots::{self, PlotData},
+    report::progress::ProgressBarObserver,
     run::{self, Arm, RunConfig, RunResult},
     scenario::{self, Overrides, Scenario},
-    summary::RunSummary,
 };
 
 /// What the user asked for.
@@ -134,7 +134,7 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
     };
     result.summaries[0].comparison = comparison.clone();
     let plot_error = draw_plots(&mut result).err().map(|e| e.to_string());
-    run::write_summary_files(&result.dir, &result.summaries[0])?;
+    crate::report::write_run_files(&result.dir, &result.summaries[0])?;
     Ok(PerfOutcome {
         result,
         comparison,
@@ -168,7 +168,7 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
         Some(metric),
     );
     result.summaries[0].comparison = Some(comparison.clone());
-    run::write_summary_files(&result.dir, &result.summaries[0])?;
+    crate::report::write_run_files(&result.dir, &result.summaries[0])?;
     Ok(comparison)
 }
 
@@ -189,6 +189,7 @@ fn execute(request: &PerfRequest, scenario: &Scenario, arms: Vec<Arm>) -> Result
             .clone()
             .unwrap_or_else(|| request.workspace.join("target/perf")),
         keep_logs: request.keep_logs,
+        write_files: crate::report::write_run_files,
     };
     let observer = ProgressBarObserver::new(&config.scenario.name, request.quiet);
     let runtime = tokio::runtime::Builder::new_current_thread()

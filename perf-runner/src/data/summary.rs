@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    compare::Comparison,
-    env::{Fingerprint, Revision},
-    metrics::{Direction, Kind},
+    data::comparison::Comparison,
+    data::env::{Fingerprint, Revision},
+    data::metrics::{Direction, Kind},
     stats::descriptive::Summary as Stats,
 };
 

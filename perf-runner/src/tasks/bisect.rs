@@ -12,10 +12,10 @@ use std::path::Path;
 use crate::{
     Error,
     compare::{MetricComparison, Verdict},
-    env::short_commit,
+    data::env::short_commit,
     measure::build::BuildError,
-    perf::{self, PerfRequest},
     scenario,
+    tasks::perf::{self, PerfRequest},
 };
 
 /// One probe's answer.
@@ -164,7 +164,7 @@ fn evidence(m: &MetricComparison) -> String {
 /// Runs the bisection with real builds and clusters.
 pub fn bisect(request: &BisectRequest) -> Result<Bisection, Error> {
     let scenario = scenario::resolve(&request.perf.scenario)?;
-    if crate::metrics::definition(&request.metric).is_none() {
+    if crate::data::metrics::definition(&request.metric).is_none() {
         return Err(Error::Usage(format!(
             "unknown metric {:?}; `cargo xtask perf metrics` lists them",
             request.metric

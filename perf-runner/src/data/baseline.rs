@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    env::{Fingerprint, Revision},
-    output::write_atomic,
-    summary::{MetricResult, RunSummary},
+    data::env::{Fingerprint, Revision},
+    data::output::write_atomic,
+    data::summary::{MetricResult, RunSummary},
 };
 
 /// Current baseline schema.
@@ -187,7 +187,7 @@ mod tests {
     use super::*;
 
     fn summary(complete: bool) -> RunSummary {
-        let text = include_str!("../tests/fixtures/summary-small.json");
+        let text = include_str!("../../tests/fixtures/summary-small.json");
         let mut s: RunSummary = serde_json::from_str(text).unwrap();
         s.complete = complete;
         s

@@ -18,13 +18,13 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
 
 use crate::{
-    clock::unix_ns,
+    cluster::node_api::Received,
     cluster::{
         Cluster,
         process::{LOG_TAIL_LINES, log_tail},
     },
+    measure::clock::unix_ns,
     netem::{LinkRules, Switch},
-    node_api::Received,
     scenario::{ChaosPhase, FaultKind, NetworkSpec, Scenario},
     workload::{
         Values, WorkloadError,

@@ -616,7 +616,7 @@ fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, ScenarioError> 
     };
     let mut thresholds = BTreeMap::new();
     for (metric, value) in &raw.thresholds {
-        if crate::metrics::definition(metric).is_none() {
+        if crate::data::metrics::definition(metric).is_none() {
             return Err(loc.error(
                 value.span(),
                 format!(

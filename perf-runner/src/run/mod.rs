@@ -11,16 +11,15 @@ use serde_json::json;
 
 use crate::{
     Error,
+    cluster::node_api::sum_metric,
     cluster::{Cluster, ClusterConfig},
-    env::{Fingerprint, Revision},
+    data::env::{Fingerprint, Revision},
+    data::metrics,
+    data::output::{RunDir, write_atomic},
+    data::summary::{Failure, MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
     measure::resources,
-    metrics,
-    node_api::sum_metric,
-    output::{RunDir, write_atomic},
-    report,
     scenario::Scenario,
     stats::descriptive::{mean, summarize},
-    summary::{Failure, MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
     workload::{self, Values, WorkloadError, formation},
 };
 
@@ -53,7 +52,14 @@ pub struct RunConfig {
     pub out_root: PathBuf,
     /// Keep node logs of successful repetitions too.
     pub keep_logs: bool,
+    /// Writes a summary's files (`summary.json` and its renderings) after every round, so a
+    /// run stopped at any point leaves a readable record. The caller picks the renderers:
+    /// the scheduler knows none.
+    pub write_files: WriteFiles,
 }
+
+/// Writes the files of one arm's summary into its run directory, atomically.
+pub type WriteFiles = fn(&RunDir, &RunSummary) -> Result<(), Error>;
 
 /// Hooks for showing progress; every method has an empty default.
 pub trait Observer {
@@ -180,7 +186,7 @@ pub async fn run(
         }
         if !warmup {
             for record in &mut records {
-                record.write(&dir, false)?;
+                record.write(&dir, false, config.write_files)?;
             }
         }
     }
@@ -190,7 +196,7 @@ pub async fn run(
     }
     let mut summaries = Vec::new();
     for record in &mut records {
-        summaries.push(record.write(&dir, outcome == Outcome::Complete)?);
+        summaries.push(record.write(&dir, outcome == Outcome::Complete, config.write_files)?);
     }
     dir.mark_latest().map_err(|source| Error::Io {
         path: dir.dir.clone(),
@@ -426,7 +432,8 @@ async fn phases(
     {
         observer.phase("chaos");
         values.extend(
-            crate::chaos::run(cluster, switch, scenario, network, chaos, label, raw).await?,
+            crate::workload::chaos::run(cluster, switch, scenario, network, chaos, label, raw)
+                .await?,
         );
     }
     if scenario.dht.is_some() || scenario.gossip.is_some() {
@@ -588,7 +595,12 @@ impl Record {
     }
 
     /// Rebuilds the summary and rewrites every output file atomically.
-    fn write(&mut self, dir: &RunDir, complete: bool) -> Result<RunSummary, Error> {
+    fn write(
+        &mut self,
+        dir: &RunDir,
+        complete: bool,
+        write_files: WriteFiles,
+    ) -> Result<RunSummary, Error> {
         let summary = &mut self.summary;
         summary.complete = complete;
         summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -623,7 +635,7 @@ impl Record {
             path: dir.metrics_jsonl(),
             source,
         })?;
-        write_summary_files(&dir, summary)?;
+        write_files(&dir, summary)?;
         Ok(summary.clone())
     }
 }
@@ -634,21 +646,6 @@ enum ArmFiles {
     Root,
     /// A subdirectory named after the arm (the base).
     Sub(String),
-}
-
-/// Writes `summary.json`, `samples.csv` and `report.md` of a summary, atomically.
-pub fn write_summary_files(dir: &RunDir, summary: &RunSummary) -> Result<(), Error> {
-    let io = |path: PathBuf| move |source| Error::Io { path, source };
-    let json = serde_json::to_vec_pretty(summary).expect("summary serializes");
-    write_atomic(&dir.summary(), &json).map_err(io(dir.summary()))?;
-    write_atomic(&dir.samples_csv(), report::csv::render(summary).as_bytes())
-        .map_err(io(dir.samples_csv()))?;
-    write_atomic(
-        &dir.report_md(),
-        report::markdown::render(summary).as_bytes(),
-    )
-    .map_err(io(dir.report_md()))?;
-    Ok(())
 }
 
 /// What the numbers of this scenario can and cannot tell.

@@ -12,10 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::data::comparison::{Comparison, MetricComparison, Mode, Verdict};
 use crate::{
-    metrics::{self, Direction, Kind},
+    data::metrics::{self, Direction, Kind},
     stats::{
         Alternative, bootstrap, bootstrap::Interval, descriptive::quantile, hodges_lehmann, holm,
         mann_whitney, power, wilcoxon,
@@ -57,143 +56,6 @@ impl Default for GateConfig {
             global: None,
             resamples: 2000,
             seed: 0x5eed,
-        }
-    }
-}
-
-/// What the gate concluded about one metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Significantly better, by more than the threshold.
-    Improved,
-    /// No change beyond the threshold, and the test could have seen one.
-    Unchanged,
-    /// Significantly worse, by more than the threshold.
-    Regressed,
-    /// Not enough evidence either way (too few samples, too much noise).
-    Inconclusive,
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Verdict::Improved => "improved",
-            Verdict::Unchanged => "unchanged",
-            Verdict::Regressed => "regressed",
-            Verdict::Inconclusive => "inconclusive",
-        })
-    }
-}
-
-/// How base and head samples relate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Independent samples: a run against a stored baseline.
-    Unpaired,
-    /// Interleaved pairs from one job: `--against`.
-    Paired,
-}
-
-/// One metric's comparison.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MetricComparison {
-    /// Metric name.
-    pub name: String,
-    /// Unit.
-    pub unit: String,
-    /// Better direction.
-    pub direction: Direction,
-    /// Whether it counts for the gate.
-    pub gated: bool,
-    /// Samples per side (pairs in paired mode).
-    pub n_base: usize,
-    /// Samples of the head.
-    pub n_head: usize,
-    /// Median of the base samples.
-    pub base_median: f64,
-    /// Median of the head samples.
-    pub head_median: f64,
-    /// Estimated relative change head vs base (0.1 = head 10 % larger).
-    pub change: Option<f64>,
-    /// 95 % interval of the relative change.
-    pub change_ci: Option<Interval>,
-    /// One-sided p-value toward a regression.
-    pub p_regression: Option<f64>,
-    /// Holm-adjusted `p_regression` (gated metrics only).
-    pub p_adjusted: Option<f64>,
-    /// Threshold the change must exceed, relative.
-    pub threshold: f64,
-    /// The metric's relative noise (robust sd of log samples).
-    pub noise: Option<f64>,
-    /// Smallest relative change this test would detect with the configured power.
-    pub mde: Option<f64>,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// One line explaining the verdict.
-    pub reason: String,
-}
-
-/// The comparison of a whole run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Comparison {
-    /// Unpaired or paired.
-    pub mode: Mode,
-    /// What the base is: "baseline <file> (commit …)" or "revision <ref> (commit …)".
-    pub base_label: String,
-    /// Significance level used.
-    pub alpha: f64,
-    /// Per-metric results, in definition order.
-    pub metrics: Vec<MetricComparison>,
-    /// Warnings that qualify the result (e.g. a different machine).
-    pub warnings: Vec<String>,
-}
-
-impl Comparison {
-    /// Gated metrics that regressed.
-    pub fn regressions(&self) -> Vec<&MetricComparison> {
-        self.metrics
-            .iter()
-            .filter(|m| m.gated && m.verdict == Verdict::Regressed)
-            .collect()
-    }
-
-    /// Gated metrics without a conclusive answer.
-    pub fn inconclusive(&self) -> Vec<&MetricComparison> {
-        self.metrics
-            .iter()
-            .filter(|m| m.gated && m.verdict == Verdict::Inconclusive)
-            .collect()
-    }
-
-    /// One line for the top of reports.
-    pub fn headline(&self) -> String {
-        let regressions = self.regressions();
-        if !regressions.is_empty() {
-            let names: Vec<String> = regressions
-                .iter()
-                .map(|m| format!("{} {:+.1}%", m.name, m.change.unwrap_or(0.0) * 100.0))
-                .collect();
-            return format!(
-                "REGRESSION in {} gated metric(s): {}",
-                regressions.len(),
-                names.join(", ")
-            );
-        }
-        let inconclusive = self.inconclusive();
-        if inconclusive.is_empty() {
-            "No regression: every gated metric is unchanged or improved, with the power to see a change beyond its threshold".into()
-        } else {
-            format!(
-                "No regression detected, but {} gated metric(s) are inconclusive (too few samples or too noisy to rule one out): {}",
-                inconclusive.len(),
-                inconclusive
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
         }
     }
 }

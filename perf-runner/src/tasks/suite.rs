@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use crate::{
     Error,
-    output::{RunDir, write_atomic},
-    perf::{PerfRequest, run_scenario},
+    data::output::{RunDir, write_atomic},
     report::{escape::code, format_value},
     run::Outcome,
+    tasks::perf::{PerfRequest, run_scenario},
 };
 
 /// A named set of scenarios.

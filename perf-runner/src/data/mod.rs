@@ -1,0 +1,11 @@
+//! The data formats every later stage reads: what each metric means ([`metrics`]), the
+//! `summary.json` of a run ([`summary`]), committed baselines ([`baseline`]), the machine and
+//! revision a run came from ([`env`]), and where outputs go and how they are written
+//! ([`output`]).
+
+pub mod metrics;
+pub mod comparison;
+pub mod summary;
+pub mod baseline;
+pub mod env;
+pub mod output;
