@@ -1,6 +1,11 @@
 //! Repository invariants, checked as plain tests (after rust-analyzer's `tidy.rs`).
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+};
+
+use perf_runner::{data::baseline, scenario, tasks};
 
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -72,4 +77,478 @@ fn the_installed_iai_callgrind_runner_matches_the_benches_crate() {
         manifest.contains(&pinned),
         "benches/Cargo.toml must pin {pinned}"
     );
+}
+
+fn read(relative: &str) -> String {
+    let path = project_root().join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The rows of the Markdown table between `<!-- {name}: begin -->` and `<!-- {name}: end -->`,
+/// header and separator dropped, each row split into trimmed cells.
+fn marked_table(text: &str, name: &str) -> Vec<Vec<String>> {
+    let (begin, end) = (
+        format!("<!-- {name}: begin -->"),
+        format!("<!-- {name}: end -->"),
+    );
+    let start = text
+        .find(&begin)
+        .unwrap_or_else(|| panic!("no {begin} marker"))
+        + begin.len();
+    let len = text[start..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("no {end} marker"));
+    let rows: Vec<_> = text[start..start + len]
+        .lines()
+        .filter(|l| l.trim_start().starts_with('|'))
+        .collect();
+    assert!(
+        rows.len() > 2 && rows[1].starts_with("|---"),
+        "no table with a header between the {name} markers"
+    );
+    rows[2..]
+        .iter()
+        .map(|row| {
+            // An escaped `\|` is part of a cell, not a column boundary.
+            let row = row.replace("\\|", "/");
+            let cells = row.trim().trim_matches('|').split('|');
+            cells.map(|c| c.trim().to_string()).collect()
+        })
+        .collect()
+}
+
+/// Every `--long` flag in `text`.
+fn long_flags(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|word| word.len() > 2 && word.starts_with("--"))
+        .map(String::from)
+        .collect()
+}
+
+fn difference(a: &BTreeSet<String>, b: &BTreeSet<String>) -> Vec<String> {
+    a.difference(b).cloned().collect()
+}
+
+#[test]
+fn readme_lists_exactly_the_shipped_scenarios() {
+    let readme = read("README.md");
+    let rows = marked_table(&readme, "scenarios");
+    let listed: BTreeSet<String> = rows.iter().map(|r| r[0].trim_matches('`').into()).collect();
+    let shipped: BTreeSet<String> = scenario::shipped_names().into_iter().collect();
+    assert!(shipped.len() >= 12, "found only {shipped:?}");
+    assert!(
+        listed == shipped,
+        "README.md's scenario table must list every scenario in perf-runner/scenarios/ and no other; \
+         missing: {:?}, not shipped: {:?}",
+        difference(&shipped, &listed),
+        difference(&listed, &shipped),
+    );
+    for row in &rows {
+        let name = row[0].trim_matches('`');
+        let nodes = scenario::resolve(name).unwrap().nodes;
+        assert_eq!(
+            row[1],
+            nodes.to_string(),
+            "README.md says {name} has {} nodes, its scenario file says {nodes}",
+            row[1]
+        );
+    }
+}
+
+#[test]
+fn readme_lists_exactly_the_options_of_perf() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["perf", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "`cargo xtask perf --help` failed");
+    let help = String::from_utf8(output.stdout).unwrap();
+    let options = help
+        .split_once("\nOptions:\n")
+        .expect("`perf --help` has an Options section")
+        .1;
+    // Option lines are indented by at most 6 spaces; their descriptions (which may mention other
+    // flags) by 10, or follow the option after two spaces.
+    let from_clap: BTreeSet<String> = options
+        .lines()
+        .filter(|l| l.trim_start().starts_with('-') && l.len() - l.trim_start().len() <= 6)
+        .flat_map(|l| long_flags(l.trim().split("  ").next().unwrap()))
+        .filter(|flag| flag != "--help")
+        .collect();
+    assert!(
+        from_clap.contains("--nodes") && from_clap.contains("--quiet"),
+        "could not read the options from:\n{help}"
+    );
+
+    let readme = read("README.md");
+    let listed: BTreeSet<String> = marked_table(&readme, "perf-options")
+        .iter()
+        .flat_map(|row| long_flags(&row[0]))
+        .collect();
+    assert!(
+        listed == from_clap,
+        "README.md's option table must list every option of `cargo xtask perf` and no other; \
+         missing: {:?}, not an option: {:?}",
+        difference(&from_clap, &listed),
+        difference(&listed, &from_clap),
+    );
+}
+
+#[test]
+fn every_committed_baseline_loads_with_the_current_schema() {
+    let dir = project_root().join("baselines");
+    let shipped = scenario::shipped_names();
+    let mut loaded = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            shipped.contains(&name) || name == tasks::bench::SCENARIO,
+            "{}: a baseline for no shipped scenario (only the bench suite's {}.json is not one)",
+            path.display(),
+            tasks::bench::SCENARIO
+        );
+        let stored = baseline::load(&dir, &name)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap();
+        assert_eq!(
+            stored.schema_version,
+            baseline::SCHEMA_VERSION,
+            "{}: an older schema; regenerate it",
+            path.display()
+        );
+        assert!(!stored.metrics.is_empty(), "{}: no metrics", path.display());
+        loaded.push(name);
+    }
+    assert!(
+        loaded.iter().any(|n| n == tasks::bench::SCENARIO) && loaded.len() >= 2,
+        "found only {loaded:?}"
+    );
+}
+
+/// `source` with comments removed and string and char literals emptied, so that what is left
+/// is code: no path in a doc comment and no brace in a format string is counted.
+fn code_only(source: &str) -> String {
+    let s: Vec<char> = source.chars().collect();
+    let at = |i: usize| s.get(i).copied().unwrap_or('\0');
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let (mut out, mut i) = (String::new(), 0);
+    while i < s.len() {
+        let raw_hashes = s[i + 1..].iter().take_while(|&&c| c == '#').count();
+        if at(i) == '/' && at(i + 1) == '/' {
+            while i < s.len() && at(i) != '\n' {
+                i += 1;
+            }
+        } else if at(i) == '/' && at(i + 1) == '*' {
+            while i < s.len() && !(at(i) == '*' && at(i + 1) == '/') {
+                i += 1;
+            }
+            i += 2;
+        } else if at(i) == 'r' && at(i + 1 + raw_hashes) == '"' && !is_ident(at(i.wrapping_sub(1)))
+        {
+            let close: Vec<char> = std::iter::once('"')
+                .chain("#".repeat(raw_hashes).chars())
+                .collect();
+            i += 2 + raw_hashes;
+            while i < s.len() && !s[i..].starts_with(&close) {
+                i += 1;
+            }
+            i += close.len();
+            out.push_str("\"\"");
+        } else if at(i) == '"' {
+            i += 1;
+            while i < s.len() && at(i) != '"' {
+                i += if at(i) == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+            out.push_str("\"\"");
+        } else if at(i) == '\'' && (at(i + 1) == '\\' || at(i + 2) == '\'') {
+            // A char literal; a lifetime (`'a`) has no closing quote and stays.
+            i += if at(i + 1) == '\\' { 3 } else { 2 };
+            while i < s.len() && at(i) != '\'' {
+                i += 1;
+            }
+            i += 1;
+            out.push_str("' '");
+        } else {
+            out.push(at(i));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `code` without `#[cfg(test)]` items: what tests import does not make a module dependency.
+fn without_test_items(code: &str) -> String {
+    let mut code = code.to_string();
+    while let Some(start) = code.find("#[cfg(test)]") {
+        let item = start + code[start..].find(['{', ';']).unwrap();
+        let mut end = item + 1;
+        if code[item..].starts_with('{') {
+            let mut depth = 1;
+            for c in code[item + 1..].chars() {
+                end += c.len_utf8();
+                depth += match c {
+                    '{' => 1,
+                    '}' => -1,
+                    _ => 0,
+                };
+                if depth == 0 {
+                    break;
+                }
+            }
+        }
+        code.replace_range(start..end, "");
+    }
+    code
+}
+
+/// Every path that starts with `crate::` or `super::` in `code`, `use` groups expanded:
+/// `use crate::{a::x, b::{y, z}}` gives `crate a x`, `crate b y`, `crate b z`.
+fn module_paths(code: &str) -> Vec<Vec<String>> {
+    let s: Vec<char> = code.chars().collect();
+    let mut paths = Vec::new();
+    for (i, _) in code.char_indices().filter(|(i, _)| {
+        let before = code[..*i].chars().next_back().unwrap_or(' ');
+        let rest = &code[*i..];
+        (rest.starts_with("crate::") || rest.starts_with("super::"))
+            && !(before.is_alphanumeric() || before == '_' || before == ':')
+    }) {
+        let mut at = code[..i].chars().count();
+        paths.extend(path_tree(&s, &mut at));
+    }
+    paths
+}
+
+/// Parses `seg::seg::{tree, tree}` at `s[*at..]` into the paths it names.
+fn path_tree(s: &[char], at: &mut usize) -> Vec<Vec<String>> {
+    let peek = |at: usize| s.get(at).copied().unwrap_or('\0');
+    let skip_space = |at: &mut usize| {
+        while peek(*at).is_whitespace() {
+            *at += 1;
+        }
+    };
+    let ident = |at: &mut usize| {
+        let start = *at;
+        while peek(*at).is_alphanumeric() || peek(*at) == '_' {
+            *at += 1;
+        }
+        s[start..*at].iter().collect::<String>()
+    };
+    skip_space(at);
+    if peek(*at) == '{' {
+        *at += 1;
+        let mut all = Vec::new();
+        loop {
+            skip_space(at);
+            match peek(*at) {
+                '}' | '\0' => break,
+                ',' => *at += 1,
+                _ => {
+                    let before = *at;
+                    all.extend(path_tree(s, at));
+                    if *at == before {
+                        *at += 1;
+                    }
+                }
+            }
+        }
+        *at += 1;
+        return all;
+    }
+    let segment = ident(at);
+    if segment.is_empty() {
+        return vec![vec![]];
+    }
+    if peek(*at) == ':' && peek(*at + 1) == ':' {
+        *at += 2;
+        let mut rest = path_tree(s, at);
+        rest.iter_mut().for_each(|p| p.insert(0, segment.clone()));
+        return rest;
+    }
+    // `x as y`: the alias names nothing new.
+    let mut after = *at;
+    skip_space(&mut after);
+    if peek(after) == 'a' && peek(after + 1) == 's' && peek(after + 2).is_whitespace() {
+        *at = after + 2;
+        skip_space(at);
+        ident(at);
+    }
+    vec![vec![segment]]
+}
+
+/// A `.rs` file under `src` and the module path it defines (`netem/mod.rs` is `netem`).
+fn module_of(src: &Path, file: &Path) -> Vec<String> {
+    let relative = file.strip_prefix(src).unwrap().with_extension("");
+    let mut path: Vec<String> = relative
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    if matches!(path.last().map(String::as_str), Some("mod" | "lib")) {
+        path.pop();
+    }
+    path
+}
+
+/// The dependencies between the children of module `parent` of perf-runner: an edge a → b
+/// when code in a (or below it) names a path into b.
+fn module_graph(parent: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+    let src = project_root().join("perf-runner/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let depth = parent.len();
+    let in_parent = |path: &[String]| path.len() > depth && path[..depth] == *parent;
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let module = module_of(&src, file);
+        if !in_parent(&module) {
+            continue;
+        }
+        let code = without_test_items(&code_only(&std::fs::read_to_string(file).unwrap()));
+        for path in module_paths(&code) {
+            // Resolve to a path from the crate root.
+            let mut resolved = if path[0] == "crate" {
+                Vec::new()
+            } else {
+                module.clone()
+            };
+            for segment in &path {
+                match segment.as_str() {
+                    "crate" | "self" => {}
+                    "super" => {
+                        resolved.pop();
+                    }
+                    _ => resolved.push(segment.clone()),
+                }
+            }
+            if in_parent(&resolved) && resolved[depth] != module[depth] {
+                let to = resolved[depth].clone();
+                graph.entry(module[depth].clone()).or_default().insert(to);
+            }
+        }
+    }
+    // Only modules count, not items re-exported by the parent (`crate::Error`).
+    let modules: BTreeSet<String> = files
+        .iter()
+        .map(|f| module_of(&src, f))
+        .filter(|m| in_parent(m))
+        .map(|m| m[depth].clone())
+        .collect();
+    for targets in graph.values_mut() {
+        targets.retain(|t| modules.contains(t));
+    }
+    graph
+}
+
+/// A cycle in `graph` as `a → b → … → a`, if there is one.
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|n| n == node) {
+            return Some([&path[start..], &[node.to_string()]].concat());
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+fn show(graph: &BTreeMap<String, BTreeSet<String>>) -> String {
+    graph
+        .iter()
+        .map(|(from, to)| format!("  {from} -> {}\n", Vec::from_iter(to.clone()).join(", ")))
+        .collect()
+}
+
+#[test]
+fn the_module_path_parser_reads_use_groups_and_skips_comments_and_tests() {
+    let code = code_only(
+        "//! [`crate::report`]\n\
+         use crate::{a::x, b::{self, y as z}, c};\n\
+         use super::super::d; // crate::e\n\
+         let s = \"crate::f {\"; let c = '{'; fn g<'a>() { crate::h::i() }\n\
+         #[cfg(test)]\nmod tests { use crate::j; fn t() { let _ = \"}\"; } }\n\
+         use crate::k;",
+    );
+    let found: Vec<String> = module_paths(&without_test_items(&code))
+        .iter()
+        .map(|p| p.join("::"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "crate::a::x",
+            "crate::b::self",
+            "crate::b::y",
+            "crate::c",
+            "super::super::d",
+            "crate::h::i",
+            "crate::k"
+        ]
+    );
+}
+
+#[test]
+fn perf_runner_modules_form_no_cycle() {
+    let mut graph = module_graph(&[]);
+    // `error` holds `perf_runner::Error`, which wraps every module's error with `#[from]`: it
+    // depends on every module that can fail by design, and modules return it, so it is the one
+    // node allowed on both ends. It holds no logic, so no data flows through it.
+    graph.remove("error");
+    graph.values_mut().for_each(|targets| {
+        targets.remove("error");
+    });
+    assert!(
+        graph.get("run").is_some_and(|t| t.contains("cluster"))
+            && graph.get("compare").is_some_and(|t| t.contains("stats")),
+        "the parser missed known dependencies; it found:\n{}",
+        show(&graph)
+    );
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!(
+            "perf-runner's top-level modules form a cycle: {}\nall dependencies:\n{}",
+            cycle.join(" -> "),
+            show(&graph)
+        );
+    }
+}
+
+#[test]
+fn netem_submodules_form_no_cycle() {
+    // The switch starts the TCP proxy; what both need lives in netem/shared.rs, so the proxy
+    // never reaches back into the switch.
+    let graph = module_graph(&["netem"]);
+    assert!(
+        graph.get("proxy").is_some_and(|t| t.contains("shared"))
+            && graph.get("switch").is_some_and(|t| t.contains("shared")),
+        "the parser missed known dependencies; it found:\n{}",
+        show(&graph)
+    );
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!(
+            "netem's modules form a cycle: {}\nall dependencies:\n{}",
+            cycle.join(" -> "),
+            show(&graph)
+        );
+    }
 }
