@@ -1,7 +1,7 @@
 //! The data formats every later stage reads: what each metric means ([`metrics`]), the
-//! `summary.json` of a run ([`summary`]), committed baselines ([`baseline`]), the machine and
-//! revision a run came from ([`env`]), and where outputs go and how they are written
-//! ([`output`]).
+//! `summary.json` of a run ([`summary`]) with its comparison section ([`comparison`], which
+//! [`crate::compare`] fills in), committed baselines ([`baseline`]), the machine and revision a
+//! run came from ([`env`]), and where outputs go and how they are written ([`output`]).
 
 pub mod metrics;
 pub mod comparison;
