@@ -552,3 +552,28 @@ fn netem_submodules_form_no_cycle() {
         );
     }
 }
+
+#[test]
+fn the_docs_name_only_rust_files_that_exist() {
+    let mut files = Vec::new();
+    rust_files(&project_root(), &mut files);
+    let files: Vec<String> = files
+        .iter()
+        .map(|f| format!("/{}", f.strip_prefix(project_root()).unwrap().display()))
+        .collect();
+    for doc in ["README.md", "ARCHITECTURE.md"] {
+        let text = read(doc);
+        // Inline code spans are the odd-numbered pieces between backticks.
+        let missing: Vec<&str> = text
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|span| span.ends_with(".rs") && !span.contains(' '))
+            .filter(|span| !files.iter().any(|f| f.ends_with(&format!("/{span}"))))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{doc} names files that do not exist: {missing:?}"
+        );
+    }
+}
