@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use crate::{
-    data::baseline::BaselineError, measure::build::BuildError, scenario::ScenarioError,
-    tasks::bench::BenchError,
+    data::baseline::BaselineError, git::GitError, measure::build::BuildError,
+    scenario::ScenarioError, tasks::bench::BenchError,
 };
 
 /// Anything that stops perf-runner before or outside a measured repetition.
@@ -22,6 +22,9 @@ pub enum Error {
     /// Building the node failed.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A git command failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
     /// A micro-benchmark run failed or could not start.
     #[error(transparent)]
     Bench(#[from] BenchError),
@@ -49,7 +52,11 @@ impl Error {
             Error::Bench(e) => e.exit_code(),
             Error::Baseline(BaselineError::Incomplete(_) | BaselineError::Write { .. }) => 3,
             Error::Baseline(_) => 2,
-            Error::NodeBin(_) | Error::Build(_) | Error::Bisect(_) | Error::Io { .. } => 3,
+            Error::NodeBin(_)
+            | Error::Build(_)
+            | Error::Git(_)
+            | Error::Bisect(_)
+            | Error::Io { .. } => 3,
         }
     }
 }

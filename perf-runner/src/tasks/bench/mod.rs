@@ -24,7 +24,8 @@ use crate::{
     data::metrics,
     data::output::RunDir,
     data::summary::{MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
-    measure::build::{Worktree, resolve_commit},
+    git,
+    measure::build::revision_worktree,
     stats::descriptive::summarize,
 };
 
@@ -496,8 +497,8 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
     let mut notice = None;
     let mut baseline_written = None;
     if let Some(git_ref) = &request.against {
-        let commit = resolve_commit(&request.workspace, git_ref)?;
-        let worktree = Worktree::add(&request.workspace, &commit, git_ref)?;
+        let commit = git::resolve_commit(&request.workspace, git_ref)?;
+        let worktree = revision_worktree(&request.workspace, &commit)?;
         if !worktree.path.join("benches/Cargo.toml").is_file() {
             return Err(Error::Bench(BenchError::Cargo(format!(
                 "revision {git_ref} has no benches/ to compare with"
