@@ -20,7 +20,7 @@ use cli::{
     ValidateArgs,
 };
 use perf_runner::{
-    report,
+    Exit, report,
     run::Outcome,
     scenario::{Overrides, Transport},
     tasks::perf::{PerfRequest, run_scenario, update_baseline},
@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            exit(Exit::Usage)
         }
     }
 }
@@ -146,10 +146,7 @@ fn perf(args: PerfRunArgs) -> ExitCode {
     let json = args.json;
     let outcome = match run_scenario(&request(args)) {
         Ok(outcome) => outcome,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(e.exit_code());
-        }
+        Err(e) => return fail(e),
     };
     let summary = &outcome.result.summaries[0];
     if json {
@@ -173,35 +170,21 @@ fn perf(args: PerfRunArgs) -> ExitCode {
     if let Some(error) = &outcome.plot_error {
         eprintln!("warning: plots were not drawn: {error}");
     }
-    match run_exit(&outcome.result) {
-        Some(code) => code,
-        None if outcome
+    match &outcome.result.outcome {
+        Outcome::Complete => {}
+        Outcome::Interrupted => eprintln!(
+            "interrupted: partial results written to {}",
+            outcome.result.dir.dir.display()
+        ),
+        Outcome::Failed(message) => eprintln!("error: the run failed: {message}"),
+    }
+    exit(Exit::of_run(
+        &outcome.result.outcome,
+        outcome
             .comparison
             .as_ref()
-            .is_some_and(|c| !c.regressions().is_empty()) =>
-        {
-            ExitCode::from(1)
-        }
-        None => ExitCode::SUCCESS,
-    }
-}
-
-/// The exit code of an interrupted or failed run; `None` when it completed.
-fn run_exit(result: &perf_runner::run::RunResult) -> Option<ExitCode> {
-    match &result.outcome {
-        Outcome::Complete => None,
-        Outcome::Interrupted => {
-            eprintln!(
-                "interrupted: partial results written to {}",
-                result.dir.dir.display()
-            );
-            Some(ExitCode::from(130))
-        }
-        Outcome::Failed(message) => {
-            eprintln!("error: the run failed: {message}");
-            Some(ExitCode::from(3))
-        }
-    }
+            .is_some_and(|c| !c.regressions().is_empty()),
+    ))
 }
 
 fn validate(args: ValidateArgs) -> ExitCode {
@@ -218,10 +201,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
             println!("written: {}", dir.dir.join("validation.md").display());
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
-        }
+        Err(e) => fail(e),
     }
 }
 
@@ -232,17 +212,20 @@ fn baseline_update(args: PerfRunArgs) -> ExitCode {
             println!("baseline written: {}", path.display());
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
-        }
+        Err(e) => fail(e),
     }
 }
 
-/// Prints `message` as an error and returns `code`.
-fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(code)
+/// The process exit code of an outcome: the one place an [`Exit`] becomes a number.
+fn exit(outcome: Exit) -> ExitCode {
+    ExitCode::from(outcome.code())
+}
+
+/// Prints the error and returns its exit code.
+fn fail(e: impl Into<perf_runner::Error>) -> ExitCode {
+    let e = e.into();
+    eprintln!("error: {e}");
+    exit(e.exit())
 }
 
 /// Appends `text` to the job summary when running in GitHub Actions.
@@ -264,7 +247,7 @@ fn comment(args: CommentArgs) -> ExitCode {
     use perf_runner::github::{self, client, comment};
     let summary = match comment::load_report(&args.report, args.max_artifact_mib * 1024 * 1024) {
         Ok(s) => s,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     let links = comment::Links {
         run_url: args.run_url,
@@ -281,11 +264,11 @@ fn comment(args: CommentArgs) -> ExitCode {
     };
     let (owner, repo) = match github::parse_repo(&repo) {
         Ok(r) => r,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     let token = match client::Token::from_env("GITHUB_TOKEN") {
         Ok(t) => t,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     let api = std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".into());
     let target = client::Target {
@@ -320,7 +303,7 @@ fn comment(args: CommentArgs) -> ExitCode {
             println!("updated {url}");
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => fail(e),
     }
 }
 
@@ -344,7 +327,7 @@ fn record(args: RecordArgs) -> ExitCode {
     };
     let summary = match perf_runner::data::summary::RunSummary::read(&file) {
         Ok(s) => s,
-        Err(e) => return fail(e, 2),
+        Err(e) => return fail(e),
     };
     match history::record(&history_dir(args.history), &summary) {
         Ok((path, history::Recorded::Appended(n))) => {
@@ -355,27 +338,27 @@ fn record(args: RecordArgs) -> ExitCode {
             println!("already recorded in {}", path.display());
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => fail(e),
     }
 }
 
 fn trend(args: TrendArgs) -> ExitCode {
     use perf_runner::{data::output::write_atomic, history, report::trend as render};
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        return fail(format!("--alpha {} must be between 0 and 1", args.alpha), 2);
+        return fail(perf_runner::Error::Usage(format!(
+            "--alpha {} must be between 0 and 1",
+            args.alpha
+        )));
     }
     let records = match history::load(&history_dir(args.history), &args.scenario) {
         Ok(r) => r,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     if records.is_empty() {
-        return fail(
-            format!(
-                "no history for scenario {:?}; record runs with `cargo xtask perf record <run-dir>`",
-                args.scenario
-            ),
-            2,
-        );
+        return fail(perf_runner::Error::Usage(format!(
+            "no history for scenario {:?}; record runs with `cargo xtask perf record <run-dir>`",
+            args.scenario
+        )));
     }
     let config = history::TrendConfig {
         detection: perf_runner::stats::change_point::Config {
@@ -417,23 +400,24 @@ fn trend(args: TrendArgs) -> ExitCode {
             }
         });
     if let Err(e) = written {
-        return fail(format!("{}: {e}", out.display()), 3);
+        return fail(perf_runner::Error::Io {
+            path: out,
+            source: e,
+        });
     }
     write_step_summary(&markdown);
     print!("{markdown}");
     println!("\nwritten: {}", out.join("trend.md").display());
-    if args.fail_on_regression && !trend.recent_regressions.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    exit(Exit::verdict(
+        args.fail_on_regression && !trend.recent_regressions.is_empty(),
+    ))
 }
 
 fn suite(args: SuiteArgs) -> ExitCode {
     use perf_runner::tasks::suite;
     let chosen = match suite::find(&args.suite) {
         Ok(s) => s,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     let template = request(PerfRunArgs {
         scenario: Some(String::new()),
@@ -448,18 +432,9 @@ fn suite(args: SuiteArgs) -> ExitCode {
         Ok((entries, report)) => {
             print!("{}", suite::render(chosen, &entries));
             println!("\nsuite report: {}", report.display());
-            let worst = |status: &str| entries.iter().any(|e| e.status == status);
-            if worst("failed") {
-                ExitCode::from(3)
-            } else if worst("interrupted") {
-                ExitCode::from(130)
-            } else if worst("regressed") {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            exit(suite::worst(&entries).exit())
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => fail(e),
     }
 }
 
@@ -492,7 +467,7 @@ fn bisect(args: BisectArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => fail(e),
     }
 }
 
@@ -516,7 +491,7 @@ fn bench(args: BenchArgs) -> ExitCode {
     };
     let outcome = match bench::run(&request) {
         Ok(o) => o,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     if args.json {
         println!(
@@ -539,10 +514,13 @@ fn bench(args: BenchArgs) -> ExitCode {
     if let Some(notice) = &outcome.notice {
         eprintln!("note: {notice}");
     }
-    match &outcome.summary.comparison {
-        Some(c) if !c.regressions().is_empty() => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    }
+    exit(Exit::verdict(
+        outcome
+            .summary
+            .comparison
+            .as_ref()
+            .is_some_and(|c| !c.regressions().is_empty()),
+    ))
 }
 
 fn test(args: TestArgs) -> anyhow::Result<ExitCode> {

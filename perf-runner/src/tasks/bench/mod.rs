@@ -60,16 +60,6 @@ pub enum BenchError {
     },
 }
 
-impl BenchError {
-    /// 2 for what the user can fix before running (tools, names), 3 for failed runs.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            BenchError::Tool(_) | BenchError::UnknownBench(_) => 2,
-            BenchError::Cargo(_) | BenchError::Results { .. } => 3,
-        }
-    }
-}
-
 /// Which harnesses to run.
 #[derive(Debug, Clone, Copy)]
 pub struct Kinds {
@@ -589,7 +579,7 @@ mod tests {
     fn missing_valgrind_or_a_mismatched_runner_are_explained() {
         let workspace = tempfile::tempdir().unwrap();
         let bin = tempfile::tempdir().unwrap();
-        let e = check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap_err();
+        let e = Error::from(check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap_err());
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.to_string().starts_with("valgrind is not installed"),
@@ -641,7 +631,7 @@ mod tests {
             ["gossip_payload_decode"]
         );
         assert_eq!(select(&cases, None).unwrap().len(), 2);
-        let e = select(&cases, Some("nope")).unwrap_err();
+        let e = Error::from(select(&cases, Some("nope")).unwrap_err());
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.to_string()
