@@ -131,6 +131,26 @@ fn evidence(m: &MetricComparison) -> String {
     )
 }
 
+/// The answer and every probe, as printed at the end of a bisection.
+pub fn render(b: &Bisection) -> String {
+    let mut out = format!(
+        "first bad commit: {}\nlast good commit: {}\n{} candidates, {} probes:\n",
+        b.first_bad,
+        b.last_good,
+        b.candidates,
+        b.steps.len()
+    );
+    for s in &b.steps {
+        out.push_str(&format!(
+            "  {} {}  {}\n",
+            short_commit(&s.commit),
+            if s.regressed { "bad " } else { "good" },
+            s.evidence
+        ));
+    }
+    out
+}
+
 /// Runs the bisection with real builds and clusters.
 pub fn bisect(request: &BisectRequest) -> Result<Bisection, Error> {
     let scenario = scenario::resolve(&request.perf.scenario)?;
