@@ -87,16 +87,6 @@ pub enum HistoryError {
     },
 }
 
-impl HistoryError {
-    /// 2 for input that cannot be used, 3 for IO failures.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            HistoryError::Unfit(_) | HistoryError::Corrupt { .. } => 2,
-            HistoryError::Io { .. } => 3,
-        }
-    }
-}
-
 /// Scenario names become file names: keep them to a safe alphabet.
 fn check_name(name: &str) -> Result<(), HistoryError> {
     let ok = !name.is_empty()
@@ -459,7 +449,7 @@ mod tests {
         std::fs::write(&file, text).unwrap();
         let e = load(dir.path(), &s.scenario.name).unwrap_err();
         assert!(e.to_string().contains(".jsonl:2:"), "{e}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(crate::Error::from(e).exit_code(), 2);
     }
 
     #[test]

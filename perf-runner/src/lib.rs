@@ -26,4 +26,4 @@ pub mod history;
 pub mod github;
 pub mod tasks;
 
-pub use error::Error;
+pub use error::{Error, Exit};

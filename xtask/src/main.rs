@@ -20,11 +20,18 @@ use cli::{
     ValidateArgs,
 };
 use perf_runner::{
+    Exit,
+    github::{client::Posted, comment::Links},
     report,
     run::Outcome,
     scenario::{Overrides, Transport},
-    tasks::perf::{PerfRequest, run_scenario, update_baseline},
-    tasks::validate::ValidateRequest,
+    tasks::{
+        bench, bisect, comment,
+        history::{self, RecordRequest, TrendRequest},
+        perf::{PerfRequest, run_scenario, update_baseline},
+        suite,
+        validate::{self, ValidateRequest},
+    },
 };
 
 fn main() -> ExitCode {
@@ -32,7 +39,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            exit(Exit::Usage)
         }
     }
 }
@@ -40,56 +47,45 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Perf(PerfArgs {
-            action: Some(PerfAction::List),
+            action: Some(action),
             ..
-        }) => {
-            list_scenarios();
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Metrics),
-            ..
-        }) => {
-            for m in perf_runner::data::metrics::ALL {
-                println!(
-                    "{:<36} {:<12} {:?}\n    {}",
-                    m.name, m.unit, m.direction, m.definition
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Baseline(BaselineAction::Update(run))),
-            ..
-        }) => Ok(baseline_update(run)),
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Validate(args)),
-            ..
-        }) => Ok(validate(args)),
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Comment(args)),
-            ..
-        }) => Ok(comment(args)),
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Record(args)),
-            ..
-        }) => Ok(record(args)),
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Trend(args)),
-            ..
-        }) => Ok(trend(args)),
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Bisect(args)),
-            ..
-        }) => Ok(bisect(args)),
-        Command::Perf(PerfArgs {
-            action: Some(PerfAction::Suite(args)),
-            ..
-        }) => Ok(suite(args)),
-        Command::Perf(PerfArgs { action: None, run }) => Ok(perf(run)),
+        }) => Ok(perf_action(action)),
+        Command::Perf(PerfArgs { action: None, run }) => Ok(perf_run(run)),
         Command::Bench(args) => Ok(bench(args)),
         Command::Test(args) => test(args),
     }
+}
+
+fn perf_action(action: PerfAction) -> ExitCode {
+    match action {
+        PerfAction::List => {
+            print!("{}", report::terminal::scenario_list());
+            exit(Exit::Success)
+        }
+        PerfAction::Metrics => {
+            print!("{}", report::terminal::metric_list());
+            exit(Exit::Success)
+        }
+        PerfAction::Baseline(BaselineAction::Update(run)) => baseline_update(run),
+        PerfAction::Validate(args) => validate(args),
+        PerfAction::Comment(args) => comment(args),
+        PerfAction::Record(args) => record(args),
+        PerfAction::Trend(args) => trend(args),
+        PerfAction::Bisect(args) => bisect(args),
+        PerfAction::Suite(args) => suite(args),
+    }
+}
+
+/// The process exit code of an outcome: the one place an [`Exit`] becomes a number.
+fn exit(outcome: Exit) -> ExitCode {
+    ExitCode::from(outcome.code())
+}
+
+/// Prints the error and returns its exit code.
+fn fail(e: impl Into<perf_runner::Error>) -> ExitCode {
+    let e = e.into();
+    eprintln!("error: {e}");
+    exit(e.exit())
 }
 
 /// The repository root: xtask lives one level below it.
@@ -98,20 +94,6 @@ fn project_root() -> PathBuf {
         .parent()
         .expect("xtask has a parent")
         .to_path_buf()
-}
-
-fn list_scenarios() {
-    for name in perf_runner::scenario::shipped_names() {
-        match perf_runner::scenario::resolve(&name) {
-            Ok(s) => println!(
-                "{name:<12} {:>4} nodes  {:<8} {}",
-                s.nodes,
-                s.topology.to_string(),
-                s.description
-            ),
-            Err(e) => println!("{name:<12} invalid: {e}"),
-        }
-    }
 }
 
 fn request(args: PerfRunArgs) -> PerfRequest {
@@ -142,14 +124,11 @@ fn request(args: PerfRunArgs) -> PerfRequest {
     }
 }
 
-fn perf(args: PerfRunArgs) -> ExitCode {
+fn perf_run(args: PerfRunArgs) -> ExitCode {
     let json = args.json;
     let outcome = match run_scenario(&request(args)) {
         Ok(outcome) => outcome,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(e.exit_code());
-        }
+        Err(e) => return fail(e),
     };
     let summary = &outcome.result.summaries[0];
     if json {
@@ -173,35 +152,21 @@ fn perf(args: PerfRunArgs) -> ExitCode {
     if let Some(error) = &outcome.plot_error {
         eprintln!("warning: plots were not drawn: {error}");
     }
-    match run_exit(&outcome.result) {
-        Some(code) => code,
-        None if outcome
+    match &outcome.result.outcome {
+        Outcome::Complete => {}
+        Outcome::Interrupted => eprintln!(
+            "interrupted: partial results written to {}",
+            outcome.result.dir.dir.display()
+        ),
+        Outcome::Failed(message) => eprintln!("error: the run failed: {message}"),
+    }
+    exit(Exit::of_run(
+        &outcome.result.outcome,
+        outcome
             .comparison
             .as_ref()
-            .is_some_and(|c| !c.regressions().is_empty()) =>
-        {
-            ExitCode::from(1)
-        }
-        None => ExitCode::SUCCESS,
-    }
-}
-
-/// The exit code of an interrupted or failed run; `None` when it completed.
-fn run_exit(result: &perf_runner::run::RunResult) -> Option<ExitCode> {
-    match &result.outcome {
-        Outcome::Complete => None,
-        Outcome::Interrupted => {
-            eprintln!(
-                "interrupted: partial results written to {}",
-                result.dir.dir.display()
-            );
-            Some(ExitCode::from(130))
-        }
-        Outcome::Failed(message) => {
-            eprintln!("error: the run failed: {message}");
-            Some(ExitCode::from(3))
-        }
-    }
+            .is_some_and(|c| !c.regressions().is_empty()),
+    ))
 }
 
 fn validate(args: ValidateArgs) -> ExitCode {
@@ -212,16 +177,13 @@ fn validate(args: ValidateArgs) -> ExitCode {
         aa: args.experiments.contains(&Experiment::Aa),
         injected: args.experiments.contains(&Experiment::Injected),
     };
-    match perf_runner::tasks::validate::validate(&request) {
+    match validate::validate(&request) {
         Ok((validation, dir)) => {
-            print!("{}", perf_runner::tasks::validate::render(&validation));
+            print!("{}", validate::render(&validation));
             println!("written: {}", dir.dir.join("validation.md").display());
-            ExitCode::SUCCESS
+            exit(Exit::Success)
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
-        }
+        Err(e) => fail(e),
     }
 }
 
@@ -230,210 +192,85 @@ fn baseline_update(args: PerfRunArgs) -> ExitCode {
         Ok((result, path)) => {
             print!("{}", report::terminal::render(&result.summaries[0]));
             println!("baseline written: {}", path.display());
-            ExitCode::SUCCESS
+            exit(Exit::Success)
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
-        }
-    }
-}
-
-/// Prints `message` as an error and returns `code`.
-fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(code)
-}
-
-/// Appends `text` to the job summary when running in GitHub Actions.
-fn write_step_summary(text: &str) {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
-        return;
-    };
-    let appended = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{text}\n").as_bytes()));
-    if let Err(e) = appended {
-        eprintln!("warning: cannot write GITHUB_STEP_SUMMARY: {e}");
+        Err(e) => fail(e),
     }
 }
 
 fn comment(args: CommentArgs) -> ExitCode {
-    use perf_runner::github::{self, client, comment};
-    let summary = match comment::load_report(&args.report, args.max_artifact_mib * 1024 * 1024) {
-        Ok(s) => s,
-        Err(e) => return fail(&e, e.exit_code()),
+    let request = comment::CommentRequest {
+        report: args.report,
+        max_artifact_bytes: args.max_artifact_mib * 1024 * 1024,
+        links: Links {
+            run_url: args.run_url,
+            artifact: args.artifact,
+        },
+        post: (!args.dry_run).then(|| comment::PostTo {
+            repo: args.repo.expect("clap requires --repo without --dry-run"),
+            pr: args.pr.expect("clap requires --pr without --dry-run").get(),
+            author: args.author,
+            expect_head_sha: args.expect_head_sha,
+        }),
     };
-    let links = comment::Links {
-        run_url: args.run_url,
-        artifact: args.artifact,
-    };
-    let body = comment::render(&summary, &links, comment::DEFAULT_MAX_CHARS);
-    write_step_summary(&body);
-    if args.dry_run {
-        print!("{body}");
-        return ExitCode::SUCCESS;
-    }
-    let (Some(repo), Some(pr)) = (args.repo, args.pr) else {
-        unreachable!("clap requires --repo and --pr without --dry-run");
-    };
-    let (owner, repo) = match github::parse_repo(&repo) {
-        Ok(r) => r,
-        Err(e) => return fail(&e, e.exit_code()),
-    };
-    let token = match client::Token::from_env("GITHUB_TOKEN") {
-        Ok(t) => t,
-        Err(e) => return fail(&e, e.exit_code()),
-    };
-    let api = std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".into());
-    let target = client::Target {
-        owner,
-        repo,
-        pr: pr.get(),
-    };
-    let marker = comment::marker(&summary.scenario.name);
-    let posted = tokio_runtime().and_then(|rt| {
-        rt.block_on(async {
-            let c = client::Client::new(&api, token, client::RetryPolicy::default())?;
-            if let Some(expected) = &args.expect_head_sha {
-                let head = c.pull_request_head(&target).await?;
-                if !head.eq_ignore_ascii_case(expected.trim()) {
-                    return Err(github::GithubError::BadInput(format!(
-                        "PR #{} has head {head}, but the report was made for {}: refusing to comment on another pull request",
-                        target.pr,
-                        expected.trim()
-                    )));
-                }
-            }
-            c.upsert_comment(&target, &marker, args.author.as_deref(), &body)
-                .await
-        })
-    });
-    match posted {
-        Ok(client::Posted::Created { url, .. }) => {
-            println!("created {url}");
-            ExitCode::SUCCESS
+    match comment::comment(&request) {
+        Ok(comment::CommentOutcome::Rendered(body)) => print!("{body}"),
+        Ok(comment::CommentOutcome::Posted(Posted::Created { url, .. })) => {
+            println!("created {url}")
         }
-        Ok(client::Posted::Updated { url, .. }) => {
-            println!("updated {url}");
-            ExitCode::SUCCESS
+        Ok(comment::CommentOutcome::Posted(Posted::Updated { url, .. })) => {
+            println!("updated {url}")
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     }
-}
-
-fn tokio_runtime() -> Result<tokio::runtime::Runtime, perf_runner::github::GithubError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| perf_runner::github::GithubError::Transport(format!("tokio runtime: {e}")))
-}
-
-fn history_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.unwrap_or_else(|| project_root().join("target/perf/history"))
+    exit(Exit::Success)
 }
 
 fn record(args: RecordArgs) -> ExitCode {
-    use perf_runner::history;
-    let file = if args.run.is_dir() {
-        args.run.join("summary.json")
-    } else {
-        args.run.clone()
+    let request = RecordRequest {
+        run: args.run,
+        history: args.history,
+        workspace: project_root(),
     };
-    let summary = match perf_runner::data::summary::RunSummary::read(&file) {
-        Ok(s) => s,
-        Err(e) => return fail(e, 2),
-    };
-    match history::record(&history_dir(args.history), &summary) {
-        Ok((path, history::Recorded::Appended(n))) => {
+    match history::record(&request) {
+        Ok((path, perf_runner::history::Recorded::Appended(n))) => {
             println!("recorded as run {n} in {}", path.display());
-            ExitCode::SUCCESS
+            exit(Exit::Success)
         }
-        Ok((path, history::Recorded::AlreadyPresent)) => {
+        Ok((path, perf_runner::history::Recorded::AlreadyPresent)) => {
             println!("already recorded in {}", path.display());
-            ExitCode::SUCCESS
+            exit(Exit::Success)
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => fail(e),
     }
 }
 
 fn trend(args: TrendArgs) -> ExitCode {
-    use perf_runner::{data::output::write_atomic, history, report::trend as render};
-    if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        return fail(format!("--alpha {} must be between 0 and 1", args.alpha), 2);
-    }
-    let records = match history::load(&history_dir(args.history), &args.scenario) {
-        Ok(r) => r,
-        Err(e) => return fail(&e, e.exit_code()),
-    };
-    if records.is_empty() {
-        return fail(
-            format!(
-                "no history for scenario {:?}; record runs with `cargo xtask perf record <run-dir>`",
-                args.scenario
-            ),
-            2,
-        );
-    }
-    let config = history::TrendConfig {
-        detection: perf_runner::stats::change_point::Config {
-            alpha: args.alpha,
-            ..Default::default()
-        },
+    let request = TrendRequest {
+        scenario: args.scenario,
+        history: args.history,
+        out: args.out,
         recent: args.recent,
+        alpha: args.alpha,
+        fail_on_regression: args.fail_on_regression,
+        workspace: project_root(),
     };
-    let trend = history::analyse(&records, &config);
-    let out = args.out.unwrap_or_else(|| {
-        project_root()
-            .join("target/perf/trend")
-            .join(&args.scenario)
-    });
-    let plots = match render::plots(&out.join("plots"), &trend) {
-        Ok(files) => files
-            .iter()
-            .filter_map(|f| f.strip_prefix(&out).ok())
-            .map(|f| f.display().to_string())
-            .collect(),
-        Err(e) => {
-            eprintln!("warning: trend plots were not drawn: {e}");
-            Vec::new()
-        }
+    let outcome = match history::trend(&request) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(e),
     };
-    let markdown = render::markdown(&trend, &plots);
-    let json = serde_json::to_vec_pretty(&trend).expect("trend serializes");
-    let alert = out.join("alert.md");
-    let written = write_atomic(&out.join("trend.md"), markdown.as_bytes())
-        .and_then(|()| write_atomic(&out.join("trend.json"), &json))
-        .and_then(|()| {
-            if trend.recent_regressions.is_empty() {
-                match std::fs::remove_file(&alert) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                    _ => Ok(()),
-                }
-            } else {
-                write_atomic(&alert, markdown.as_bytes())
-            }
-        });
-    if let Err(e) = written {
-        return fail(format!("{}: {e}", out.display()), 3);
+    if let Some(e) = &outcome.plot_error {
+        eprintln!("warning: trend plots were not drawn: {e}");
     }
-    write_step_summary(&markdown);
-    print!("{markdown}");
-    println!("\nwritten: {}", out.join("trend.md").display());
-    if args.fail_on_regression && !trend.recent_regressions.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    print!("{}", outcome.markdown);
+    println!("\nwritten: {}", outcome.written.display());
+    exit(outcome.exit())
 }
 
 fn suite(args: SuiteArgs) -> ExitCode {
-    use perf_runner::tasks::suite;
     let chosen = match suite::find(&args.suite) {
         Ok(s) => s,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     let template = request(PerfRunArgs {
         scenario: Some(String::new()),
@@ -448,18 +285,9 @@ fn suite(args: SuiteArgs) -> ExitCode {
         Ok((entries, report)) => {
             print!("{}", suite::render(chosen, &entries));
             println!("\nsuite report: {}", report.display());
-            let worst = |status: &str| entries.iter().any(|e| e.status == status);
-            if worst("failed") {
-                ExitCode::from(3)
-            } else if worst("interrupted") {
-                ExitCode::from(130)
-            } else if worst("regressed") {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            exit(suite::worst(&entries).exit())
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => fail(e),
     }
 }
 
@@ -471,33 +299,22 @@ fn bisect(args: BisectArgs) -> ExitCode {
         quiet: args.quiet,
         ..PerfRunArgs::default()
     });
-    let request = perf_runner::tasks::bisect::BisectRequest {
+    let request = bisect::BisectRequest {
         perf,
         good: args.good,
         bad: args.bad,
         metric: args.metric,
     };
-    match perf_runner::tasks::bisect::bisect(&request) {
+    match bisect::bisect(&request) {
         Ok(b) => {
-            println!("first bad commit: {}", b.first_bad);
-            println!("last good commit: {}", b.last_good);
-            println!("{} candidates, {} probes:", b.candidates, b.steps.len());
-            for s in &b.steps {
-                println!(
-                    "  {} {}  {}",
-                    perf_runner::data::env::short_commit(&s.commit),
-                    if s.regressed { "bad " } else { "good" },
-                    s.evidence
-                );
-            }
-            ExitCode::SUCCESS
+            print!("{}", bisect::render(&b));
+            exit(Exit::Success)
         }
-        Err(e) => fail(&e, e.exit_code()),
+        Err(e) => fail(e),
     }
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
-    use perf_runner::tasks::bench;
     let root = project_root();
     let request = bench::BenchRequest {
         kinds: bench::Kinds {
@@ -516,7 +333,7 @@ fn bench(args: BenchArgs) -> ExitCode {
     };
     let outcome = match bench::run(&request) {
         Ok(o) => o,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(e),
     };
     if args.json {
         println!(
@@ -539,10 +356,13 @@ fn bench(args: BenchArgs) -> ExitCode {
     if let Some(notice) = &outcome.notice {
         eprintln!("note: {notice}");
     }
-    match &outcome.summary.comparison {
-        Some(c) if !c.regressions().is_empty() => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    }
+    exit(Exit::verdict(
+        outcome
+            .summary
+            .comparison
+            .as_ref()
+            .is_some_and(|c| !c.regressions().is_empty()),
+    ))
 }
 
 fn test(args: TestArgs) -> anyhow::Result<ExitCode> {

@@ -43,7 +43,7 @@ pub struct Baseline {
     pub metrics: Vec<MetricResult>,
 }
 
-/// A baseline that cannot be used. All are configuration errors (exit 2).
+/// A baseline that cannot be used or stored ([`crate::Error::exit`] classifies each).
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
     /// Unreadable.

@@ -33,13 +33,8 @@ pub struct Revision {
     pub dirty: bool,
 }
 
-fn command_line(program: &str, args: &[&str], dir: Option<&Path>) -> Option<String> {
-    let mut cmd = Command::new(program);
-    cmd.args(args);
-    if let Some(dir) = dir {
-        cmd.current_dir(dir);
-    }
-    let out = cmd.output().ok()?;
+fn command_line(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
@@ -80,7 +75,7 @@ impl Fingerprint {
                 .map(|s| s.trim().to_owned())
                 .unwrap_or_default(),
             os,
-            rustc: command_line("rustc", &["-V"], None).unwrap_or_else(|| "unknown".into()),
+            rustc: command_line("rustc", &["-V"]).unwrap_or_else(|| "unknown".into()),
             network_backend: network_backend.into(),
         }
     }
@@ -109,17 +104,11 @@ impl Fingerprint {
 }
 
 impl Revision {
-    /// The git revision of the repository at `dir`.
+    /// The git revision of the repository at `dir`: `unknown` and clean when git cannot say.
     pub fn of(dir: &Path) -> Self {
         Self {
-            commit: command_line("git", &["rev-parse", "HEAD"], Some(dir))
-                .unwrap_or_else(|| "unknown".into()),
-            dirty: command_line(
-                "git",
-                &["status", "--porcelain", "--untracked-files=no"],
-                Some(dir),
-            )
-            .is_some_and(|s| !s.is_empty()),
+            commit: crate::git::head_commit(dir).unwrap_or_else(|_| "unknown".into()),
+            dirty: crate::git::is_dirty(dir).unwrap_or(false),
         }
     }
 }

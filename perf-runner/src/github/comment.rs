@@ -571,7 +571,7 @@ mod tests {
         std::fs::write(dir.path().join("big.bin"), vec![0u8; 4096]).unwrap();
         let e = load_report(dir.path(), 1024).unwrap_err();
         assert!(e.to_string().contains("larger than"), "{e}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(crate::Error::from(e).exit_code(), 2);
         let mut s = fixture();
         s.scenario.name = "std -->".into();
         std::fs::write(

@@ -42,16 +42,6 @@ pub enum GithubError {
     },
 }
 
-impl GithubError {
-    /// 2: nothing was sent because the input was wrong; 3: GitHub or the network failed.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            GithubError::MissingToken(_) | GithubError::BadInput(_) => 2,
-            GithubError::Api { .. } | GithubError::Transport(_) | GithubError::GaveUp { .. } => 3,
-        }
-    }
-}
-
 /// `owner/name`, checked against GitHub's alphabet for both.
 pub fn parse_repo(s: &str) -> Result<(String, String), GithubError> {
     let valid = |part: &str| {
@@ -82,7 +72,11 @@ mod tests {
             ("libp2p".into(), "rust-libp2p".into())
         );
         for bad in ["", "x", "a/b/c", "../x", "a/..", "a b/c", "a/"] {
-            assert_eq!(parse_repo(bad).unwrap_err().exit_code(), 2, "{bad}");
+            assert_eq!(
+                crate::Error::from(parse_repo(bad).unwrap_err()).exit_code(),
+                2,
+                "{bad}"
+            );
         }
     }
 

@@ -9,10 +9,18 @@ use std::{
     time::Instant,
 };
 
+use crate::git::{self, GitError, Worktree};
+
 /// Why the node could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("building swarm-node failed: {0}")]
-pub struct BuildError(pub String);
+pub enum BuildError {
+    /// cargo failed, or its binary could not be prepared or cached.
+    #[error("building swarm-node failed: {0}")]
+    Cargo(String),
+    /// The revision to build could not be resolved or checked out.
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
 
 /// A built node.
 #[derive(Debug, Clone)]
@@ -51,12 +59,12 @@ fn cargo_build_node(
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| BuildError(format!("cannot run cargo: {e}")))?;
+        .map_err(|e| BuildError::Cargo(format!("cannot run cargo: {e}")))?;
     let elapsed = started.elapsed().as_secs_f64();
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
-        return Err(BuildError(
+        return Err(BuildError::Cargo(
             tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         ));
     }
@@ -72,7 +80,8 @@ fn cargo_build_node(
 pub fn build_release_node(workspace: &Path, measure: bool) -> Result<BuiltNode, BuildError> {
     if measure {
         let main = workspace.join("node/src/main.rs");
-        let touch_error = |e: std::io::Error| BuildError(format!("touch {}: {e}", main.display()));
+        let touch_error =
+            |e: std::io::Error| BuildError::Cargo(format!("touch {}: {e}", main.display()));
         let file = std::fs::File::options()
             .append(true)
             .open(&main)
@@ -99,70 +108,11 @@ pub fn binary_size_bytes(bin: &Path) -> Option<u64> {
     std::fs::metadata(bin).ok().map(|m| m.len())
 }
 
-/// A detached git worktree of one commit under `target/perf/worktrees/`, removed on drop.
-pub struct Worktree {
-    /// Its directory.
-    pub path: PathBuf,
-    workspace: PathBuf,
-}
-
-impl Worktree {
-    /// Checks `commit` (named `git_ref` in messages) out into a fresh worktree.
-    pub fn add(workspace: &Path, commit: &str, git_ref: &str) -> Result<Self, BuildError> {
-        let path = workspace.join("target/perf/worktrees").join(commit);
-        let path_arg = path.display().to_string();
-        let git = |args: &[&str]| {
-            Command::new("git")
-                .current_dir(workspace)
-                .args(args)
-                .output()
-                .map_err(|e| BuildError(format!("cannot run git: {e}")))
-        };
-        let _ = git(&["worktree", "remove", "--force", &path_arg]);
-        let _ = std::fs::remove_dir_all(&path);
-        let add = git(&["worktree", "add", "--detach", "--force", &path_arg, commit])?;
-        if !add.status.success() {
-            return Err(BuildError(format!(
-                "git worktree add for {git_ref} failed: {}",
-                String::from_utf8_lossy(&add.stderr).trim()
-            )));
-        }
-        Ok(Self {
-            path,
-            workspace: workspace.to_path_buf(),
-        })
-    }
-}
-
-impl Drop for Worktree {
-    fn drop(&mut self) {
-        let _ = Command::new("git")
-            .current_dir(&self.workspace)
-            .args(["worktree", "remove", "--force"])
-            .arg(&self.path)
-            .output();
-    }
-}
-
-/// Resolves a git ref to a commit id.
-pub fn resolve_commit(workspace: &Path, git_ref: &str) -> Result<String, BuildError> {
-    let out = Command::new("git")
-        .current_dir(workspace)
-        .args([
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{git_ref}^{{commit}}"),
-        ])
-        .output()
-        .map_err(|e| BuildError(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(BuildError(format!(
-            "git ref {git_ref:?} does not exist in {}",
-            workspace.display()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+/// A fresh detached worktree of `commit` under `<workspace>/target/perf/worktrees/`, removed
+/// when dropped.
+pub fn revision_worktree(workspace: &Path, commit: &str) -> Result<Worktree, GitError> {
+    let path = workspace.join("target/perf/worktrees").join(commit);
+    Worktree::add(workspace, &path, commit)
 }
 
 /// Builds swarm-node at another git revision, in a temporary worktree, caching the binary by
@@ -174,27 +124,27 @@ pub fn build_revision_node(
     workspace: &Path,
     git_ref: &str,
 ) -> Result<(PathBuf, String), BuildError> {
-    let commit = resolve_commit(workspace, git_ref)?;
+    let commit = git::resolve_commit(workspace, git_ref)?;
     let perf_dir = workspace.join("target/perf");
     let cached = perf_dir.join("bin").join(&commit).join("swarm-node");
     if cached.is_file() {
         return Ok((cached, commit));
     }
-    let worktree = Worktree::add(workspace, &commit, git_ref)?;
+    let worktree = revision_worktree(workspace, &commit)?;
     let built = cargo_build_node(&worktree.path, Some(&perf_dir.join("worktree-target")), &[]);
     drop(worktree);
-    let (bin, _) = built.map_err(|e| {
-        BuildError(format!(
-            "revision {git_ref} ({commit}) does not build:\n{}",
-            e.0
-        ))
+    let (bin, _) = built.map_err(|e| match e {
+        BuildError::Cargo(message) => BuildError::Cargo(format!(
+            "revision {git_ref} ({commit}) does not build:\n{message}"
+        )),
+        other => other,
     })?;
     let parent = cached.parent().expect("cache path has a parent");
     std::fs::create_dir_all(parent)
-        .map_err(|e| BuildError(format!("{}: {e}", parent.display())))?;
+        .map_err(|e| BuildError::Cargo(format!("{}: {e}", parent.display())))?;
     let tmp = parent.join(".swarm-node.tmp");
     std::fs::copy(&bin, &tmp)
         .and_then(|_| std::fs::rename(&tmp, &cached))
-        .map_err(|e| BuildError(format!("caching the {commit} binary: {e}")))?;
+        .map_err(|e| BuildError::Cargo(format!("caching the {commit} binary: {e}")))?;
     Ok((cached, commit))
 }

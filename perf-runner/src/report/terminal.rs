@@ -126,6 +126,37 @@ fn lay_out<const N: usize>(rows: &[[String; N]], right: [bool; N]) -> (Vec<Strin
     )
 }
 
+/// `cargo xtask perf list`: every shipped scenario with its size, topology and description,
+/// or why it does not parse.
+pub fn scenario_list() -> String {
+    let mut out = String::new();
+    for name in crate::scenario::shipped_names() {
+        match crate::scenario::resolve(&name) {
+            Ok(s) => out.push_str(&format!(
+                "{name:<12} {:>4} nodes  {:<8} {}\n",
+                s.nodes,
+                s.topology.to_string(),
+                s.description
+            )),
+            Err(e) => out.push_str(&format!("{name:<12} invalid: {e}\n")),
+        }
+    }
+    out
+}
+
+/// `cargo xtask perf metrics`: every metric with its unit, direction and definition.
+pub fn metric_list() -> String {
+    crate::data::metrics::ALL
+        .iter()
+        .map(|m| {
+            format!(
+                "{:<36} {:<12} {:?}\n    {}\n",
+                m.name, m.unit, m.direction, m.definition
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,7 @@ use crate::{
     Error,
     compare::{MetricComparison, Verdict},
     data::env::short_commit,
-    measure::build::BuildError,
-    scenario,
+    git, scenario,
     tasks::perf::{self, PerfRequest},
 };
 
@@ -42,51 +41,22 @@ pub struct Bisection {
     pub candidates: usize,
 }
 
-fn git(repo: &Path, args: &[&str]) -> Result<String, Error> {
-    let out = std::process::Command::new("git")
-        .current_dir(repo)
-        .args(args)
-        .output()
-        .map_err(|e| Error::Build(BuildError(format!("cannot run git: {e}"))))?;
-    if !out.status.success() {
-        return Err(Error::Build(BuildError(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// The commit a ref names; an unknown ref is a usage error.
+/// The commit a ref names; a ref that names none is a usage error.
 fn resolve(repo: &Path, git_ref: &str) -> Result<String, Error> {
-    crate::measure::build::resolve_commit(repo, git_ref).map_err(|e| Error::Usage(e.0))
+    git::resolve_commit(repo, git_ref).map_err(|e| Error::Usage(e.to_string()))
 }
 
 /// `good` (exclusive) to `bad` (inclusive), oldest first, along the ancestry path.
 pub fn commits_between(repo: &Path, good: &str, bad: &str) -> Result<(String, Vec<String>), Error> {
     let good_commit = resolve(repo, good)?;
     let bad_commit = resolve(repo, bad)?;
-    let ancestor = std::process::Command::new("git")
-        .current_dir(repo)
-        .args(["merge-base", "--is-ancestor", &good_commit, &bad_commit])
-        .status()
-        .map_err(|e| Error::Build(BuildError(format!("cannot run git: {e}"))))?;
-    if !ancestor.success() || good_commit == bad_commit {
+    if good_commit == bad_commit || !git::is_ancestor(repo, &good_commit, &bad_commit)? {
         return Err(Error::Usage(format!(
             "--good {good} must be an ancestor of --bad {bad} (and a different commit)"
         )));
     }
-    let list = git(
-        repo,
-        &[
-            "rev-list",
-            "--ancestry-path",
-            "--reverse",
-            &format!("{good_commit}..{bad_commit}"),
-        ],
-    )?;
-    Ok((good_commit, list.lines().map(str::to_owned).collect()))
+    let list = git::ancestry_path(repo, &good_commit, &bad_commit)?;
+    Ok((good_commit, list))
 }
 
 /// Binary search for the first commit where `probe` says "regressed". `commits` run oldest to
@@ -159,6 +129,26 @@ fn evidence(m: &MetricComparison) -> String {
         m.threshold * 100.0,
         m.verdict
     )
+}
+
+/// The answer and every probe, as printed at the end of a bisection.
+pub fn render(b: &Bisection) -> String {
+    let mut out = format!(
+        "first bad commit: {}\nlast good commit: {}\n{} candidates, {} probes:\n",
+        b.first_bad,
+        b.last_good,
+        b.candidates,
+        b.steps.len()
+    );
+    for s in &b.steps {
+        out.push_str(&format!(
+            "  {} {}  {}\n",
+            short_commit(&s.commit),
+            if s.regressed { "bad " } else { "good" },
+            s.evidence
+        ));
+    }
+    out
 }
 
 /// Runs the bisection with real builds and clusters.

@@ -151,7 +151,7 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
     let mut result = execute(request, &scenario, arms)?;
     match &result.outcome {
         run::Outcome::Complete => {}
-        run::Outcome::Interrupted => return Err(Error::Bisect("interrupted".into())),
+        run::Outcome::Interrupted => return Err(Error::Interrupted("interrupted".into())),
         run::Outcome::Failed(message) => {
             return Err(Error::Bisect(format!("the run failed: {message}")));
         }

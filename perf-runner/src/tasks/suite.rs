@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::{
-    Error,
+    Error, Exit,
     data::output::{RunDir, write_atomic},
     report::{escape::code, format_value},
     run::Outcome,
@@ -70,13 +70,71 @@ pub fn find(name: &str) -> Result<&'static Suite, Error> {
     })
 }
 
+/// How one scenario of a suite ended, mildest first: a suite is as bad as its worst entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Measured, and no regression against its baseline (or no baseline).
+    Ok,
+    /// Measured, and regressed against its baseline.
+    Regressed,
+    /// Interrupted: the suite stops there.
+    Interrupted,
+    /// It could not be run or measured.
+    Failed,
+}
+
+impl Status {
+    /// The status of a run that produced `outcome`.
+    fn of(outcome: &Outcome, regressed: bool) -> Self {
+        match outcome {
+            Outcome::Complete if regressed => Status::Regressed,
+            Outcome::Complete => Status::Ok,
+            Outcome::Interrupted => Status::Interrupted,
+            Outcome::Failed(_) => Status::Failed,
+        }
+    }
+
+    /// The suite's exit when this is its worst status: 3 failed, 130 interrupted, 1
+    /// regressed, else 0.
+    pub fn exit(self) -> Exit {
+        match self {
+            Status::Ok => Exit::Success,
+            Status::Regressed => Exit::Regressed,
+            Status::Interrupted => Exit::Interrupted,
+            Status::Failed => Exit::Failed,
+        }
+    }
+
+    /// The process exit code of [`Status::exit`].
+    pub fn exit_code(self) -> u8 {
+        self.exit().code()
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Ok => "ok",
+            Status::Regressed => "regressed",
+            Status::Interrupted => "interrupted",
+            Status::Failed => "failed",
+        })
+    }
+}
+
+/// The worst status among `entries` (ok for none): it decides the suite's exit code.
+pub fn worst(entries: &[Entry]) -> Status {
+    entries.iter().map(|e| e.status).max().unwrap_or(Status::Ok)
+}
+
 /// One scenario's line in the combined report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     /// Scenario.
     pub scenario: String,
-    /// "ok", "regressed", "interrupted" or "failed".
-    pub status: String,
+    /// How it ended.
+    pub status: Status,
     /// The verdict line or the error.
     pub detail: String,
     /// Key metrics: (name, median, unit).
@@ -112,29 +170,24 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
                     .comparison
                     .as_ref()
                     .is_some_and(|c| !c.regressions().is_empty());
-                let (status, detail) = match &outcome.result.outcome {
-                    Outcome::Complete if regressed => (
-                        "regressed",
-                        outcome
-                            .comparison
-                            .as_ref()
-                            .map(|c| c.headline())
-                            .unwrap_or_default(),
-                    ),
-                    Outcome::Complete => (
-                        "ok",
-                        outcome
-                            .comparison
-                            .as_ref()
-                            .map(|c| c.headline())
-                            .unwrap_or_else(|| "measured; no baseline to compare with".into()),
-                    ),
-                    Outcome::Interrupted => ("interrupted", "interrupted".into()),
-                    Outcome::Failed(m) => ("failed", m.clone()),
+                let status = Status::of(&outcome.result.outcome, regressed);
+                let detail = match &outcome.result.outcome {
+                    Outcome::Complete if regressed => outcome
+                        .comparison
+                        .as_ref()
+                        .map(|c| c.headline())
+                        .unwrap_or_default(),
+                    Outcome::Complete => outcome
+                        .comparison
+                        .as_ref()
+                        .map(|c| c.headline())
+                        .unwrap_or_else(|| "measured; no baseline to compare with".into()),
+                    Outcome::Interrupted => "interrupted".into(),
+                    Outcome::Failed(m) => m.clone(),
                 };
                 Entry {
                     scenario: (*scenario).to_owned(),
-                    status: status.into(),
+                    status,
                     detail,
                     metrics: KEY_METRICS
                         .iter()
@@ -148,13 +201,13 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
             }
             Err(e) => Entry {
                 scenario: (*scenario).to_owned(),
-                status: "failed".into(),
+                status: Status::Failed,
                 detail: e.to_string(),
                 metrics: Vec::new(),
                 report: None,
             },
         };
-        let stop = entry.status == "interrupted";
+        let stop = entry.status == Status::Interrupted;
         entries.push(entry);
         if stop {
             break;
@@ -251,14 +304,14 @@ mod tests {
         let entries = vec![
             Entry {
                 scenario: "lossy-5pct".into(),
-                status: "ok".into(),
+                status: Status::Ok,
                 detail: "measured; no baseline to compare with".into(),
                 metrics: vec![("netem_loss_ratio".into(), 0.052, "ratio".into())],
                 report: Some("target/perf/lossy-5pct/x/report.md".into()),
             },
             Entry {
                 scenario: "churn".into(),
-                status: "failed".into(),
+                status: Status::Failed,
                 detail: "node 3 did not rejoin\nlog tail".into(),
                 metrics: Vec::new(),
                 report: None,
@@ -273,5 +326,43 @@ mod tests {
             md.contains("| `churn` | failed |  | node 3 did not rejoin |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn the_worst_status_decides_the_exit_code_and_keeps_its_text() {
+        let entry = |status| Entry {
+            scenario: "s".into(),
+            status,
+            detail: String::new(),
+            metrics: Vec::new(),
+            report: None,
+        };
+        let code = |statuses: &[Status]| {
+            worst(&statuses.iter().map(|s| entry(*s)).collect::<Vec<_>>()).exit_code()
+        };
+        assert_eq!(code(&[]), 0);
+        assert_eq!(code(&[Status::Ok, Status::Ok]), 0);
+        assert_eq!(code(&[Status::Ok, Status::Regressed]), 1);
+        assert_eq!(
+            code(&[Status::Regressed, Status::Interrupted, Status::Ok]),
+            130
+        );
+        assert_eq!(
+            code(&[Status::Failed, Status::Interrupted, Status::Regressed]),
+            3
+        );
+        for (status, text) in [
+            (Status::Ok, "ok"),
+            (Status::Regressed, "regressed"),
+            (Status::Interrupted, "interrupted"),
+            (Status::Failed, "failed"),
+        ] {
+            assert_eq!(status.to_string(), text);
+            assert_eq!(
+                serde_json::to_value(entry(status)).unwrap()["status"],
+                text,
+                "suite.json keeps the text"
+            );
+        }
     }
 }

@@ -150,17 +150,7 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
         };
         for _ in 0..request.runs {
             let outcome = run_scenario(&perf)?;
-            match &outcome.result.outcome {
-                Outcome::Complete => {}
-                Outcome::Interrupted => {
-                    return Err(Error::NodeBin("validation interrupted".into()));
-                }
-                Outcome::Failed(message) => {
-                    return Err(Error::NodeBin(format!(
-                        "a validation run failed: {message}"
-                    )));
-                }
-            }
+            completed(&outcome.result.outcome)?;
             let comparison = outcome.comparison.expect("paired runs always compare");
             runs.push(record(name, &outcome.result.dir.dir, &comparison));
         }
@@ -181,6 +171,18 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
     )
     .map_err(io(dir.dir.join("validation.md")))?;
     Ok((validation, dir))
+}
+
+/// A validation counts only complete runs: an interrupted one stops it (exit 130, as an
+/// interrupted perf run), a failed one fails it (exit 3).
+fn completed(outcome: &Outcome) -> Result<(), Error> {
+    match outcome {
+        Outcome::Complete => Ok(()),
+        Outcome::Interrupted => Err(Error::Interrupted("validation interrupted".into())),
+        Outcome::Failed(message) => Err(Error::RunFailed(format!(
+            "a validation run failed: {message}"
+        ))),
+    }
 }
 
 fn record(experiment: &str, dir: &std::path::Path, comparison: &Comparison) -> ValidationRun {
@@ -356,5 +358,16 @@ mod tests {
             .unwrap();
         assert!((gossip.1.unwrap() - 0.10).abs() < 1e-12);
         assert!(render(&v).contains("1 / 4 = 25.0%"));
+    }
+
+    #[test]
+    fn an_interrupted_validation_exits_130_like_an_interrupted_run() {
+        let e = completed(&Outcome::Interrupted).unwrap_err();
+        assert_eq!(e.to_string(), "validation interrupted");
+        assert_eq!(e.exit_code(), 130);
+        let e = completed(&Outcome::Failed("node 2 crashed".into())).unwrap_err();
+        assert_eq!(e.to_string(), "a validation run failed: node 2 crashed");
+        assert_eq!(e.exit_code(), 3);
+        assert!(completed(&Outcome::Complete).is_ok());
     }
 }

@@ -24,7 +24,8 @@ use crate::{
     data::metrics,
     data::output::RunDir,
     data::summary::{MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
-    measure::build::{Worktree, resolve_commit},
+    git,
+    measure::build::revision_worktree,
     stats::descriptive::summarize,
 };
 
@@ -57,16 +58,6 @@ pub enum BenchError {
         /// Why.
         message: String,
     },
-}
-
-impl BenchError {
-    /// 2 for what the user can fix before running (tools, names), 3 for failed runs.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            BenchError::Tool(_) | BenchError::UnknownBench(_) => 2,
-            BenchError::Cargo(_) | BenchError::Results { .. } => 3,
-        }
-    }
 }
 
 /// Which harnesses to run.
@@ -496,8 +487,8 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
     let mut notice = None;
     let mut baseline_written = None;
     if let Some(git_ref) = &request.against {
-        let commit = resolve_commit(&request.workspace, git_ref)?;
-        let worktree = Worktree::add(&request.workspace, &commit, git_ref)?;
+        let commit = git::resolve_commit(&request.workspace, git_ref)?;
+        let worktree = revision_worktree(&request.workspace, &commit)?;
         if !worktree.path.join("benches/Cargo.toml").is_file() {
             return Err(Error::Bench(BenchError::Cargo(format!(
                 "revision {git_ref} has no benches/ to compare with"
@@ -588,7 +579,7 @@ mod tests {
     fn missing_valgrind_or_a_mismatched_runner_are_explained() {
         let workspace = tempfile::tempdir().unwrap();
         let bin = tempfile::tempdir().unwrap();
-        let e = check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap_err();
+        let e = Error::from(check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap_err());
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.to_string().starts_with("valgrind is not installed"),
@@ -640,7 +631,7 @@ mod tests {
             ["gossip_payload_decode"]
         );
         assert_eq!(select(&cases, None).unwrap().len(), 2);
-        let e = select(&cases, Some("nope")).unwrap_err();
+        let e = Error::from(select(&cases, Some("nope")).unwrap_err());
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.to_string()
