@@ -9,7 +9,7 @@ use crate::{
         process::{LOG_TAIL_LINES, log_tail},
     },
     measure::clock::unix_ns,
-    workload::WorkloadError,
+    workload::{WorkloadError, exactly_once::Published},
 };
 
 /// When a node could not take part (crashed or paused), and since when it can again.
@@ -49,6 +49,21 @@ impl Availability {
         self.gaps
             .iter()
             .any(|&(start, _)| start >= t && start < t + grace)
+    }
+}
+
+/// Whether node `node` had to receive message `m`: it is live at the end (a node that is
+/// down took its deliveries with it), it could take part when `m` was published, and the
+/// publisher did not die right after publishing.
+pub(super) fn expectation(
+    live: Vec<usize>,
+    availability: &[Availability],
+) -> impl Fn(usize, &Published) -> bool + '_ {
+    let grace = Duration::from_secs(1).as_nanos() as u64;
+    move |node: usize, m: &Published| {
+        live.contains(&node)
+            && availability[node].expects(m.published_ns)
+            && !availability[m.publisher].gap_soon_after(m.published_ns, grace)
     }
 }
 

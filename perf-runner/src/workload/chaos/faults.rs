@@ -98,14 +98,7 @@ impl<'a> Faults<'a> {
             FaultKind::Partition { .. }
             | FaultKind::Isolate { .. }
             | FaultKind::Corrupt { .. }
-            | FaultKind::Intermittent { .. } => {
-                // A cut-off node is still expected to get every message eventually
-                // (connections that survive the partition retransmit after the heal):
-                // what does not arrive is the fault's cost, measured, not excused.
-                self.links.apply(kind, nodes, self.seed ^ self.next as u64);
-                self.links.push(self.switch, nodes);
-                recovery.network_disturbed();
-            }
+            | FaultKind::Intermittent { .. } => self.network_fault(kind, nodes, recovery),
             FaultKind::Heal => {
                 self.links.apply(kind, nodes, 0);
                 self.links.push(self.switch, nodes);
@@ -113,13 +106,11 @@ impl<'a> Faults<'a> {
             }
             FaultKind::Crash { node } => {
                 cluster.kill(*node).await;
-                self.availability[*node].open(now);
-                recovery.node_away(*node);
+                self.away(*node, now, recovery);
             }
             FaultKind::Pause { node } => {
                 cluster.pause(*node);
-                self.availability[*node].open(now);
-                recovery.node_away(*node);
+                self.away(*node, now, recovery);
             }
             FaultKind::Leave { node } => {
                 cluster.leave(*node).await;
@@ -136,20 +127,48 @@ impl<'a> Faults<'a> {
             }
             FaultKind::Restart { node } => {
                 cluster.restart(*node).await?;
-                let back = rejoined(cluster, *node).await?;
-                self.availability[*node].close(back);
+                let back = self.back(cluster, *node, now, recovery).await?;
+                // Deliveries to the process before the restart died with it.
                 self.availability[*node].incarnation_ns = back;
-                recovery.node_back(*node, now);
             }
             FaultKind::Resume { node } => {
                 cluster.resume(*node);
-                let back = rejoined(cluster, *node).await?;
-                self.availability[*node].close(back);
-                recovery.node_back(*node, now);
+                self.back(cluster, *node, now, recovery).await?;
             }
             FaultKind::ScaleUp { count } => self.scale_up(*count, cluster, now, recovery).await?,
         }
         Ok(())
+    }
+
+    /// A partition, isolation, corruption or intermittent link comes into force.
+    fn network_fault(&mut self, kind: &FaultKind, nodes: usize, recovery: &mut Recovery) {
+        // A cut-off node is still expected to get every message eventually (connections
+        // that survive the partition retransmit after the heal): what does not arrive is the
+        // fault's cost, measured, not excused.
+        self.links.apply(kind, nodes, self.seed ^ self.next as u64);
+        self.links.push(self.switch, nodes);
+        recovery.network_disturbed();
+    }
+
+    /// Node `node` crashed or was paused at `now`.
+    fn away(&mut self, node: usize, now: u64, recovery: &mut Recovery) {
+        self.availability[node].open(now);
+        recovery.node_away(node);
+    }
+
+    /// Node `node`, restarted or resumed after an event at `now`, has rejoined the mesh;
+    /// returns when, unix ns.
+    async fn back(
+        &mut self,
+        cluster: &Cluster,
+        node: usize,
+        now: u64,
+        recovery: &mut Recovery,
+    ) -> Result<u64, WorkloadError> {
+        let back = rejoined(cluster, node).await?;
+        self.availability[node].close(back);
+        recovery.node_back(node, now);
+        Ok(back)
     }
 
     /// Adds `count` nodes, each expected to receive what is published once it has a mesh.

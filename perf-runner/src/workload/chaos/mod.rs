@@ -29,7 +29,7 @@ use crate::{
     cluster::Cluster,
     netem::Switch,
     scenario::{ChaosPhase, NetworkSpec, Scenario},
-    workload::{Values, WorkloadError, exactly_once::Published},
+    workload::{Values, WorkloadError},
 };
 
 use self::{
@@ -80,17 +80,9 @@ pub async fn run(
         }
     }
 
-    // Let late deliveries arrive, then check every message against who had to get it.
-    let grace = Duration::from_secs(1).as_nanos() as u64;
-    // Only live nodes can be asked what they received: a node that is down at the end took
-    // its deliveries with it.
-    let live = cluster.up();
-    let availability = &faults.availability;
-    let expected = |node: usize, m: &Published| {
-        live.contains(&node)
-            && availability[node].expects(m.published_ns)
-            && !availability[m.publisher].gap_soon_after(m.published_ns, grace)
-    };
+    // Let late deliveries arrive, then check every message against who had to get it. Only
+    // live nodes can be asked what they received.
+    let expected = availability::expectation(cluster.up(), &faults.availability);
     let received = delivery::settle(cluster, &stream.published, &tag, &expected).await?;
     let stats = switch.stats().await.total();
     raw.push(json!({"phase": "chaos", "switch": stats}));
