@@ -335,6 +335,7 @@ impl Schedule {
     }
 }
 
+/// `[chaos]`: the phase's settings and its fault schedule, checked fault by fault.
 pub(super) fn chaos_phase(
     raw: &RawChaos,
     nodes: usize,
@@ -352,16 +353,7 @@ pub(super) fn chaos_phase(
         disturbed: false,
     };
     for f in &raw.faults {
-        let at_s = *f.at_s.get_ref();
-        if !at_s.is_finite() || at_s < 0.0 || at_s >= duration_s {
-            return Err(loc.error(
-                f.at_s.span(),
-                format!("fault at_s = {at_s} is outside the chaos phase (0 to duration_s = {duration_s}, exclusive)"),
-            ));
-        }
-        if faults.last().is_some_and(|p: &Fault| p.at_s > at_s) {
-            return Err(loc.error(f.at_s.span(), "faults must be listed in time order"));
-        }
+        let at_s = at_s(f, faults.last(), duration_s, loc)?;
         if !has_network {
             return Err(loc.error(
                 f.kind.span(),
@@ -395,6 +387,26 @@ pub(super) fn chaos_phase(
         )?,
         faults,
     })
+}
+
+/// A fault's time: inside the phase and not before the `previous` fault's.
+fn at_s(
+    f: &RawFault,
+    previous: Option<&Fault>,
+    duration_s: f64,
+    loc: &Locator,
+) -> Result<f64, ScenarioError> {
+    let at_s = *f.at_s.get_ref();
+    if !at_s.is_finite() || at_s < 0.0 || at_s >= duration_s {
+        return Err(loc.error(
+            f.at_s.span(),
+            format!("fault at_s = {at_s} is outside the chaos phase (0 to duration_s = {duration_s}, exclusive)"),
+        ));
+    }
+    if previous.is_some_and(|p| p.at_s > at_s) {
+        return Err(loc.error(f.at_s.span(), "faults must be listed in time order"));
+    }
+    Ok(at_s)
 }
 
 /// One fault, checked against the schedule so far, which it then advances.

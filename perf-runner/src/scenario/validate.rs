@@ -12,8 +12,8 @@ use super::{
     faults::{RawChaos, chaos_phase},
     network::{RawNetwork, network_spec},
     phases::{
-        RawDht, RawFormation, RawGossip, RawIdle, RawThroughput, dht_phase, formation_phase,
-        gossip_phase, idle_phase, throughput_phase,
+        DhtPhase, GossipPhase, RawDht, RawFormation, RawGossip, RawIdle, RawThroughput,
+        ThroughputPhase, dht_phase, formation_phase, gossip_phase, idle_phase, throughput_phase,
     },
 };
 
@@ -127,31 +127,13 @@ pub(super) fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, Scen
     let name = name(&raw.name, loc)?;
     let nodes = loc.int(&raw.nodes, "nodes", 1, MAX_NODES)? as usize;
     let topology = topology(&raw, nodes, loc)?;
-    let transport = match &raw.transport {
-        None => Transport::Quic,
-        Some(t) => t
-            .get_ref()
-            .parse()
-            .map_err(|e: String| loc.error(t.span(), e))?,
-    };
+    let transport = transport(&raw.transport, loc)?;
     let formation = formation_phase(raw.formation.as_ref(), nodes, loc)?;
-    let dht = raw.dht.as_ref().map(|d| dht_phase(d, loc)).transpose()?;
-    let gossip = raw
-        .gossip
-        .as_ref()
-        .map(|g| gossip_phase(g, loc))
-        .transpose()?;
-    let throughput = raw
-        .throughput
-        .as_ref()
-        .map(|t| throughput_phase(t, loc))
-        .transpose()?;
-    if (gossip.is_some() || throughput.is_some() || dht.is_some()) && nodes < 2 {
-        return Err(loc.error(
-            raw.nodes.span(),
-            "workloads ([dht], [gossip], [throughput]) need at least 2 nodes",
-        ));
-    }
+    let Workloads {
+        dht,
+        gossip,
+        throughput,
+    } = workloads(&raw, nodes, loc)?;
     let idle = idle_phase(raw.idle.as_ref(), loc)?;
     let thresholds = thresholds(&raw.thresholds, loc)?;
     let network = raw
@@ -184,6 +166,51 @@ pub(super) fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, Scen
         network,
         chaos,
     })
+}
+
+/// `transport`, QUIC unless set.
+fn transport(raw: &Option<Spanned<String>>, loc: &Locator) -> Result<Transport, ScenarioError> {
+    Ok(match raw {
+        None => Transport::Quic,
+        Some(t) => t
+            .get_ref()
+            .parse()
+            .map_err(|e: String| loc.error(t.span(), e))?,
+    })
+}
+
+/// The workload tables `[dht]`, `[gossip]` and `[throughput]` the scenario sets; any of them
+/// needs at least 2 nodes.
+fn workloads(raw: &RawScenario, nodes: usize, loc: &Locator) -> Result<Workloads, ScenarioError> {
+    let dht = raw.dht.as_ref().map(|d| dht_phase(d, loc)).transpose()?;
+    let gossip = raw
+        .gossip
+        .as_ref()
+        .map(|g| gossip_phase(g, loc))
+        .transpose()?;
+    let throughput = raw
+        .throughput
+        .as_ref()
+        .map(|t| throughput_phase(t, loc))
+        .transpose()?;
+    if (gossip.is_some() || throughput.is_some() || dht.is_some()) && nodes < 2 {
+        return Err(loc.error(
+            raw.nodes.span(),
+            "workloads ([dht], [gossip], [throughput]) need at least 2 nodes",
+        ));
+    }
+    Ok(Workloads {
+        dht,
+        gossip,
+        throughput,
+    })
+}
+
+/// The workload tables a scenario sets.
+struct Workloads {
+    dht: Option<DhtPhase>,
+    gossip: Option<GossipPhase>,
+    throughput: Option<ThroughputPhase>,
 }
 
 /// The scenario's name: it names the output directory.
