@@ -233,6 +233,26 @@ impl Scenario {
         if let Some(transport) = overrides.transport {
             self.transport = transport;
         }
+        self.chaos_allows(overrides, original_nodes)?;
+        self.network_allows()?;
+        if let Topology::Random { degree } = self.topology
+            && degree >= self.nodes.max(2)
+        {
+            return Err(ScenarioError::Override(format!(
+                "topology random with degree {degree} needs more than {degree} nodes, but --nodes is {}",
+                self.nodes
+            )));
+        }
+        Ok(self)
+    }
+
+    /// Refuses overrides the fault schedule was not validated for: another node count, or
+    /// TCP under a corrupt fault.
+    fn chaos_allows(
+        &self,
+        overrides: &Overrides,
+        original_nodes: usize,
+    ) -> Result<(), ScenarioError> {
         if let Some(chaos) = &self.chaos {
             // The schedule was checked node by node (who is up when, which nodes a scale-down
             // takes): another node count would need another schedule.
@@ -252,6 +272,12 @@ impl Scenario {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Refuses overrides the `[network]` table cannot run with: fewer nodes than it names,
+    /// or TCP under datagram rules.
+    fn network_allows(&self) -> Result<(), ScenarioError> {
         if let Some(network) = &self.network {
             if let Some(i) = network.named_nodes().find(|&i| i >= self.nodes) {
                 return Err(ScenarioError::Override(format!(
@@ -265,15 +291,7 @@ impl Scenario {
                 ));
             }
         }
-        if let Topology::Random { degree } = self.topology
-            && degree >= self.nodes.max(2)
-        {
-            return Err(ScenarioError::Override(format!(
-                "topology random with degree {degree} needs more than {degree} nodes, but --nodes is {}",
-                self.nodes
-            )));
-        }
-        Ok(self)
+        Ok(())
     }
 }
 
