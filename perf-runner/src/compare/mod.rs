@@ -9,17 +9,25 @@
 //! Two modes: *unpaired* (a run against the committed baseline: Mann–Whitney U, ratio of
 //! medians with a bootstrap interval) and *paired* (base and head run interleaved in one job:
 //! Wilcoxon signed-rank on per-pair log-ratios, Hodges–Lehmann estimate).
+//!
+//! This file runs the family (Holm across the gated metrics) and each metric's outline;
+//! `threshold` holds noise and threshold, `unpaired` and `paired` the tests, `verdict` the
+//! rule. Everything here is pure: samples and settings in, a `Comparison` out, no IO.
+
+mod threshold;
+mod unpaired;
+mod paired;
+mod verdict;
 
 use std::collections::BTreeMap;
 
 pub use crate::data::comparison::{Comparison, MetricComparison, Mode, Verdict};
 use crate::{
     data::metrics::{self, Direction, Kind},
-    stats::{
-        Alternative, bootstrap, bootstrap::Interval, descriptive::quantile, hodges_lehmann, holm,
-        mann_whitney, power, wilcoxon,
-    },
+    stats::{Alternative, descriptive::quantile, holm},
 };
+
+use self::verdict::decide;
 
 /// Settings of the gate.
 #[derive(Debug, Clone)]
@@ -132,6 +140,14 @@ struct Evidence {
     deterministic: bool,
 }
 
+/// What a test adds to the evidence beyond what it writes into the comparison.
+struct TestEvidence {
+    /// One-sided p-value toward an improvement.
+    p_improvement: Option<f64>,
+    /// Log-scale standard deviation the power calculation uses.
+    test_sd: Option<f64>,
+}
+
 /// Everything but the verdict, which needs the family-wide adjustment.
 fn compare_one(
     mode: Mode,
@@ -141,26 +157,12 @@ fn compare_one(
     let def = metrics::definition(s.name)?;
     let base_median = quantile(s.base, 0.5)?;
     let head_median = quantile(s.head, 0.5)?;
-    let (worse, better) = match def.direction {
+    let alternatives = match def.direction {
         Direction::LowerIsBetter => (Alternative::Greater, Alternative::Less),
         Direction::HigherIsBetter => (Alternative::Less, Alternative::Greater),
     };
     let positive = s.base.iter().chain(s.head).all(|v| *v > 0.0);
-    let log_base: Vec<f64> = s.base.iter().map(|v| v.ln()).collect();
-    let noise = if positive {
-        power::robust_sd(&log_base)
-    } else {
-        None
-    };
-    let threshold = config
-        .global
-        .or_else(|| config.overrides.get(s.name).copied())
-        .unwrap_or(match def.kind {
-            Kind::Deterministic => config.deterministic_threshold,
-            _ => config
-                .min_threshold
-                .max(config.noise_multiplier * noise.unwrap_or(0.0)),
-        });
+    let noise = threshold::noise(s.base, positive);
     let mut result = MetricComparison {
         name: s.name.to_owned(),
         unit: def.unit.to_owned(),
@@ -174,7 +176,7 @@ fn compare_one(
         change_ci: None,
         p_regression: None,
         p_adjusted: None,
-        threshold,
+        threshold: threshold::threshold(config, s.name, def.kind, noise),
         noise,
         mde: None,
         verdict: Verdict::Inconclusive,
@@ -182,188 +184,25 @@ fn compare_one(
     };
     let identical = s.base.iter().chain(s.head).all(|v| *v == s.base[0]);
     if def.kind == Kind::Deterministic {
-        return Some((
-            result,
-            Evidence {
-                p_improvement: None,
-                test_sd: None,
-                identical,
-                deterministic: true,
-            },
-        ));
-    }
-    let (p_improvement, test_sd) = match mode {
-        Mode::Unpaired => {
-            result.p_regression = mann_whitney::test(s.head, s.base, worse).map(|t| t.p);
-            result.change_ci =
-                bootstrap::ratio_of_medians(s.base, s.head, 0.95, config.resamples, config.seed)
-                    .map(|ci| Interval {
-                        low: ci.low - 1.0,
-                        high: ci.high - 1.0,
-                    });
-            // The noisier side's log-scale noise (`noise` is the base side's, None unless positive).
-            let sd = noise.and_then(|base_sd| {
-                let log_head: Vec<f64> = s.head.iter().map(|v| v.ln()).collect();
-                power::robust_sd(&log_head).map(|head_sd| base_sd.max(head_sd))
-            });
-            (mann_whitney::test(s.head, s.base, better).map(|t| t.p), sd)
-        }
-        Mode::Paired => {
-            let n = s.base.len().min(s.head.len());
-            let diffs: Vec<f64> = if positive {
-                (0..n).map(|i| (s.head[i] / s.base[i]).ln()).collect()
-            } else {
-                (0..n).map(|i| s.head[i] - s.base[i]).collect()
-            };
-            result.p_regression = Some(wilcoxon::test(&diffs, worse).map_or(1.0, |t| t.p));
-            if positive {
-                result.change = hodges_lehmann::one_sample(&diffs).map(|hl| hl.exp() - 1.0);
-                result.change_ci =
-                    bootstrap::paired_ratio(&diffs, 0.95, config.resamples, config.seed).map(
-                        |ci| Interval {
-                            low: ci.low - 1.0,
-                            high: ci.high - 1.0,
-                        },
-                    );
-            }
-            let sd = if positive {
-                power::robust_sd(&diffs)
-            } else {
-                None
-            };
-            (
-                Some(wilcoxon::test(&diffs, better).map_or(1.0, |t| t.p)),
-                sd,
-            )
-        }
-    };
-    Some((
-        result,
-        Evidence {
-            p_improvement,
-            test_sd,
+        let evidence = Evidence {
+            p_improvement: None,
+            test_sd: None,
             identical,
-            deterministic: false,
-        },
-    ))
-}
-
-fn decide(
-    r: &mut MetricComparison,
-    mode: Mode,
-    evidence: &Evidence,
-    config: &GateConfig,
-    family: usize,
-) {
-    let worse_by = |change: f64| match r.direction {
-        Direction::LowerIsBetter => change,
-        Direction::HigherIsBetter => -change,
+            deterministic: true,
+        };
+        return Some((result, evidence));
+    }
+    let tested = match mode {
+        Mode::Unpaired => unpaired::test(s, noise, alternatives, config, &mut result),
+        Mode::Paired => paired::test(s, positive, alternatives, config, &mut result),
     };
-    let pct = |x: f64| x * 100.0;
-    let Evidence {
-        p_improvement,
-        test_sd,
+    let evidence = Evidence {
+        p_improvement: tested.p_improvement,
+        test_sd: tested.test_sd,
         identical,
-        deterministic,
-    } = *evidence;
-    if deterministic {
-        let (verdict, reason) = match r.change.map(worse_by) {
-            None => (Verdict::Inconclusive, "base is zero".to_owned()),
-            Some(w) if w > r.threshold => (
-                Verdict::Regressed,
-                format!(
-                    "deterministic: worse by {:.2}% > {:.1}%",
-                    pct(w),
-                    pct(r.threshold)
-                ),
-            ),
-            Some(w) if -w > r.threshold => (
-                Verdict::Improved,
-                format!(
-                    "deterministic: better by {:.2}% > {:.1}%",
-                    pct(-w),
-                    pct(r.threshold)
-                ),
-            ),
-            Some(_) => (
-                Verdict::Unchanged,
-                format!("deterministic: within {:.1}%", pct(r.threshold)),
-            ),
-        };
-        r.verdict = verdict;
-        r.reason = reason;
-        return;
-    }
-    if identical {
-        r.verdict = Verdict::Unchanged;
-        r.reason = "the same value in every repetition on both sides".into();
-        return;
-    }
-    if r.n_base < 2 || r.n_head < 2 {
-        r.verdict = Verdict::Inconclusive;
-        r.reason = format!("{} vs {} samples: too few to test", r.n_base, r.n_head);
-        return;
-    }
-    // Under Holm the first (smallest) p-value faces α / family: the power to promise is that.
-    let level = if r.gated {
-        config.alpha / family as f64
-    } else {
-        config.alpha
+        deterministic: false,
     };
-    r.mde = test_sd.and_then(|sd| match mode {
-        Mode::Unpaired => power::unpaired_mde(r.n_base, r.n_head, sd, level, config.power),
-        Mode::Paired => power::paired_mde(r.n_base.min(r.n_head), sd, level, config.power),
-    });
-    let p_worse = if r.gated {
-        r.p_adjusted.or(r.p_regression)
-    } else {
-        r.p_regression
-    };
-    let w = worse_by(r.change.unwrap_or(0.0));
-    if p_worse.is_some_and(|p| p < config.alpha) && w > r.threshold {
-        r.verdict = Verdict::Regressed;
-        r.reason = format!(
-            "p = {:.4} < {} and worse by {:.1}% > threshold {:.1}%",
-            p_worse.unwrap_or(1.0),
-            config.alpha,
-            pct(w),
-            pct(r.threshold)
-        );
-    } else if p_improvement.is_some_and(|p| p < config.alpha) && -w > r.threshold {
-        r.verdict = Verdict::Improved;
-        r.reason = format!(
-            "better by {:.1}% > threshold {:.1}%",
-            pct(-w),
-            pct(r.threshold)
-        );
-    } else if w <= r.threshold
-        && (r.mde.is_some_and(|mde| mde <= r.threshold) || test_sd == Some(0.0))
-    {
-        r.verdict = Verdict::Unchanged;
-        r.reason = match r.mde {
-            Some(mde) => format!(
-                "within ±{:.1}%; this test detects ≥ {:.1}%",
-                pct(r.threshold),
-                pct(mde)
-            ),
-            None => format!("within ±{:.1}%; no noise at all", pct(r.threshold)),
-        };
-    } else {
-        r.verdict = Verdict::Inconclusive;
-        r.reason = match r.mde {
-            Some(mde) if w <= r.threshold => format!(
-                "could only detect changes ≥ {:.1}% (threshold {:.1}%): more repetitions needed",
-                pct(mde),
-                pct(r.threshold)
-            ),
-            Some(_) => format!(
-                "worse by {:.1}% but not significant (p = {:.3})",
-                pct(w),
-                p_worse.unwrap_or(1.0)
-            ),
-            None => "too few samples to reach significance, or values not all positive".to_owned(),
-        };
-    }
+    Some((result, evidence))
 }
 
 #[cfg(test)]

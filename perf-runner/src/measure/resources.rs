@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use crate::stats::descriptive::mean;
+
 /// Memory of one process, KiB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Memory {
@@ -78,6 +80,46 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// CPU seconds of each of `pids`, in order; `None` for a process that is gone.
+pub fn cpu_of(pids: &[u32]) -> Vec<Option<f64>> {
+    pids.iter().map(|&p| cpu_seconds(p)).collect()
+}
+
+/// Mean over nodes of CPU seconds used / wall seconds, in percent of one core, between two
+/// `cpu_of` readings; a process missing from either reading is skipped (0 when none is left).
+pub fn cpu_share_pct(before: &[Option<f64>], after: &[Option<f64>], seconds: f64) -> f64 {
+    let shares: Vec<f64> = before
+        .iter()
+        .zip(after)
+        .filter_map(|(b, a)| Some((a.as_ref()? - b.as_ref()?) / seconds.max(1e-9) * 100.0))
+        .collect();
+    mean(&shares).unwrap_or(0.0)
+}
+
+/// Resident set size now of each of `pids` that is still there, MiB.
+pub fn rss_mb(pids: &[u32]) -> Vec<f64> {
+    pids.iter()
+        .filter_map(|&p| memory(p))
+        .map(|m| m.rss_kib as f64 / 1024.0)
+        .collect()
+}
+
+/// Unique set size of each of `pids` that is still there, MiB.
+pub fn uss_mb(pids: &[u32]) -> Vec<f64> {
+    pids.iter()
+        .filter_map(|&p| unique_kib(p))
+        .map(|kib| kib as f64 / 1024.0)
+        .collect()
+}
+
+/// The largest high-water resident set size among `pids`, MiB; 0 when none is left.
+pub fn peak_rss_mb(pids: &[u32]) -> f64 {
+    pids.iter()
+        .filter_map(|&p| memory(p))
+        .map(|m| m.hwm_kib as f64 / 1024.0)
+        .fold(0.0, f64::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +158,14 @@ mod tests {
         assert!(cpu_seconds(me).is_some());
         let unique = unique_kib(me).unwrap();
         assert!(unique > 0 && unique <= mem.rss_kib);
+    }
+
+    #[test]
+    fn cpu_share_is_a_mean_over_nodes_that_skips_vanished_ones() {
+        let before = [Some(1.0), Some(2.0), None];
+        let after = [Some(1.5), Some(2.1), Some(9.0)];
+        // (0.5 + 0.1) / 2 nodes over 1 s = 30 % of a core.
+        assert!((cpu_share_pct(&before, &after, 1.0) - 30.0).abs() < 1e-9);
+        assert_eq!(cpu_share_pct(&[], &[], 1.0), 0.0);
     }
 }

@@ -1,4 +1,4 @@
-//! `report.md`: the human-readable report of one run.
+//! `report.md`: the human-readable report of one run, one function per section.
 
 use crate::{
     data::summary::RunSummary,
@@ -7,8 +7,21 @@ use crate::{
 
 /// Renders the report.
 pub fn render(summary: &RunSummary) -> String {
+    let mut out = String::new();
+    header(summary, &mut out);
+    verdict(summary, &mut out);
+    measurements(summary, &mut out);
+    failures(summary, &mut out);
+    plots(summary, &mut out);
+    notes(summary, &mut out);
+    definitions(summary, &mut out);
+    out
+}
+
+/// Title, what was run, and on which machine and revision.
+fn header(summary: &RunSummary, out: &mut String) {
     let s = &summary.scenario;
-    let mut out = format!("# swarmbench: {}\n\n", s.name);
+    out.push_str(&format!("# swarmbench: {}\n\n", s.name));
     if s.nodes == 0 {
         out.push_str(&format!(
             "Micro-benchmarks (`benches/`): instruction counts from one callgrind run per case, wall times from {} criterion samples per case.\n\n",
@@ -38,6 +51,10 @@ pub fn render(summary: &RunSummary) -> String {
         if summary.revision.dirty { " (with uncommitted changes)" } else { "" },
         summary.node_bin
     ));
+}
+
+/// The verdict of a comparison, when the run has one: headline, table, chart and reasons.
+fn verdict(summary: &RunSummary, out: &mut String) {
     if let Some(c) = &summary.comparison {
         out.push_str(&format!(
             "## Verdict\n\n**{}**\n\n{}\n\n",
@@ -63,6 +80,10 @@ pub fn render(summary: &RunSummary) -> String {
         }
         out.push_str("\n</details>\n\n## Measurements\n\n");
     }
+}
+
+/// Every metric's median, range and noise.
+fn measurements(summary: &RunSummary, out: &mut String) {
     out.push_str(
         "| metric | median | min | max | noise | n | unit |\n|---|---:|---:|---:|---:|---:|---|\n",
     );
@@ -84,6 +105,10 @@ pub fn render(summary: &RunSummary) -> String {
         ));
     }
     out.push_str("\nnoise: median absolute deviation over repetitions, relative to the median.\n");
+}
+
+/// The failed repetitions with their messages.
+fn failures(summary: &RunSummary, out: &mut String) {
     if !summary.failures.is_empty() {
         out.push_str("\n## Failures\n\n");
         for f in &summary.failures {
@@ -95,6 +120,10 @@ pub fn render(summary: &RunSummary) -> String {
             ));
         }
     }
+}
+
+/// The SVG plots, when there are any.
+fn plots(summary: &RunSummary, out: &mut String) {
     let svgs: Vec<&String> = summary
         .plots
         .iter()
@@ -107,14 +136,21 @@ pub fn render(summary: &RunSummary) -> String {
         }
         out.push_str("PNG versions sit beside the SVGs.\n");
     }
+}
+
+/// What the numbers of this scenario can and cannot tell.
+fn notes(summary: &RunSummary, out: &mut String) {
     out.push_str("\n## What the numbers mean\n\n");
     for n in &summary.notes {
         out.push_str(&format!("- {n}\n"));
     }
+}
+
+/// Each metric's definition, folded.
+fn definitions(summary: &RunSummary, out: &mut String) {
     out.push_str("\n<details><summary>Metric definitions</summary>\n\n");
     for m in &summary.metrics {
         out.push_str(&format!("- `{}` ({}): {}\n", m.name, m.unit, m.definition));
     }
     out.push_str("\n</details>\n");
-    out
 }

@@ -8,6 +8,8 @@ use toml::Spanned;
 
 use super::{Locator, ScenarioError, Transport};
 
+use NodeCondition::{Crashed, Paused, Up};
+
 /// `[chaos]`: a gossip stream under a seeded schedule of faults, then recovery.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ChaosPhase {
@@ -171,22 +173,119 @@ impl RawFault {
     }
 }
 
-/// The fault kinds a scenario may name, with the keys each takes besides `at_s` and `kind`.
-const KINDS: &[(&str, &[&str])] = &[
-    ("partition", &["groups"]),
-    ("isolate", &["node"]),
-    ("isolate-bootstrap", &[]),
-    ("corrupt", &["pct", "nodes"]),
-    ("intermittent", &["node", "down_s", "up_s"]),
-    ("heal", &[]),
-    ("crash", &["node"]),
-    ("leave", &["node"]),
-    ("restart", &["node"]),
-    ("pause", &["node"]),
-    ("resume", &["node"]),
-    ("scale-up", &["count"]),
-    ("scale-down", &["count"]),
+/// The fault kinds a scenario may name: the keys each takes besides `at_s` and `kind`, and
+/// how it is parsed.
+const KINDS: &[Kind] = &[
+    Kind::network("partition", &["groups"], partition),
+    Kind::network("isolate", &["node"], |p| {
+        Ok(FaultKind::Isolate { node: p.node()? })
+    }),
+    Kind::network("isolate-bootstrap", &[], |_| {
+        Ok(FaultKind::Isolate { node: 0 })
+    }),
+    Kind::network("corrupt", &["pct", "nodes"], corrupt),
+    Kind::network("intermittent", &["node", "down_s", "up_s"], intermittent),
+    Kind::new("heal", &[], Parser::Heal),
+    Kind::node("crash", Up, Crashed, |node| FaultKind::Crash { node }),
+    // A node that left can be restarted like a crashed one.
+    Kind::node("leave", Up, Crashed, |node| FaultKind::Leave { node }),
+    Kind::node("restart", Crashed, Up, |node| FaultKind::Restart { node }),
+    Kind::node("pause", Up, Paused, |node| FaultKind::Pause { node }),
+    Kind::node("resume", Paused, Up, |node| FaultKind::Resume { node }),
+    Kind::new("scale-up", &["count"], Parser::ScaleUp),
+    Kind::new("scale-down", &["count"], Parser::ScaleDown),
 ];
+
+/// A fault kind a scenario may name.
+struct Kind {
+    name: &'static str,
+    /// The keys it takes besides `at_s` and `kind`.
+    keys: &'static [&'static str],
+    parse: Parser,
+}
+
+/// How a fault kind is parsed and what it does to the schedule.
+enum Parser {
+    /// A network fault: in force from then on, until the heal.
+    Network(fn(&Parse) -> Result<FaultKind, ScenarioError>),
+    /// Ends every network fault.
+    Heal,
+    ScaleUp,
+    ScaleDown,
+    /// A fault on one node, which must be in condition `needs` and is `becomes` after it.
+    Node {
+        needs: NodeCondition,
+        becomes: NodeCondition,
+        make: fn(usize) -> FaultKind,
+    },
+}
+
+impl Kind {
+    const fn new(name: &'static str, keys: &'static [&'static str], parse: Parser) -> Self {
+        Kind { name, keys, parse }
+    }
+
+    const fn network(
+        name: &'static str,
+        keys: &'static [&'static str],
+        parse: fn(&Parse) -> Result<FaultKind, ScenarioError>,
+    ) -> Self {
+        Kind::new(name, keys, Parser::Network(parse))
+    }
+
+    const fn node(
+        name: &'static str,
+        needs: NodeCondition,
+        becomes: NodeCondition,
+        make: fn(usize) -> FaultKind,
+    ) -> Self {
+        Kind::new(
+            name,
+            &["node"],
+            Parser::Node {
+                needs,
+                becomes,
+                make,
+            },
+        )
+    }
+}
+
+/// One fault being parsed, with what checking its keys needs.
+struct Parse<'a> {
+    f: &'a RawFault,
+    name: &'a str,
+    /// Nodes at this point of the schedule.
+    nodes: usize,
+    transport: Transport,
+    loc: &'a Locator<'a>,
+}
+
+impl Parse<'_> {
+    /// An error at the fault's `kind`.
+    fn error(&self, message: impl Into<String>) -> ScenarioError {
+        self.loc.error(self.f.kind.span(), message)
+    }
+
+    /// The `node` key, a node that exists at this point of the schedule.
+    fn node(&self) -> Result<usize, ScenarioError> {
+        self.f
+            .node
+            .as_ref()
+            .ok_or_else(|| self.error(format!("{} needs node = <index>", self.name)))
+            .and_then(|n| node_index(n, self.nodes, self.loc))
+    }
+
+    /// The `count` key, 1 to 1000.
+    fn count(&self) -> Result<(usize, &Spanned<i64>), ScenarioError> {
+        let count = self
+            .f
+            .count
+            .as_ref()
+            .ok_or_else(|| self.error(format!("{} needs count = <nodes>", self.name)))?;
+        Ok((self.loc.int(count, "count", 1, 1000)? as usize, count))
+    }
+}
 
 fn node_index(v: &Spanned<i64>, nodes: usize, loc: &Locator) -> Result<usize, ScenarioError> {
     let i = *v.get_ref();
@@ -236,6 +335,7 @@ impl Schedule {
     }
 }
 
+/// `[chaos]`: the phase's settings and its fault schedule, checked fault by fault.
 pub(super) fn chaos_phase(
     raw: &RawChaos,
     nodes: usize,
@@ -253,16 +353,7 @@ pub(super) fn chaos_phase(
         disturbed: false,
     };
     for f in &raw.faults {
-        let at_s = *f.at_s.get_ref();
-        if !at_s.is_finite() || at_s < 0.0 || at_s >= duration_s {
-            return Err(loc.error(
-                f.at_s.span(),
-                format!("fault at_s = {at_s} is outside the chaos phase (0 to duration_s = {duration_s}, exclusive)"),
-            ));
-        }
-        if faults.last().is_some_and(|p: &Fault| p.at_s > at_s) {
-            return Err(loc.error(f.at_s.span(), "faults must be listed in time order"));
-        }
+        let at_s = at_s(f, faults.last(), duration_s, loc)?;
         if !has_network {
             return Err(loc.error(
                 f.kind.span(),
@@ -298,6 +389,26 @@ pub(super) fn chaos_phase(
     })
 }
 
+/// A fault's time: inside the phase and not before the `previous` fault's.
+fn at_s(
+    f: &RawFault,
+    previous: Option<&Fault>,
+    duration_s: f64,
+    loc: &Locator,
+) -> Result<f64, ScenarioError> {
+    let at_s = *f.at_s.get_ref();
+    if !at_s.is_finite() || at_s < 0.0 || at_s >= duration_s {
+        return Err(loc.error(
+            f.at_s.span(),
+            format!("fault at_s = {at_s} is outside the chaos phase (0 to duration_s = {duration_s}, exclusive)"),
+        ));
+    }
+    if previous.is_some_and(|p| p.at_s > at_s) {
+        return Err(loc.error(f.at_s.span(), "faults must be listed in time order"));
+    }
+    Ok(at_s)
+}
+
 /// One fault, checked against the schedule so far, which it then advances.
 fn fault_kind(
     f: &RawFault,
@@ -306,198 +417,190 @@ fn fault_kind(
     loc: &Locator,
 ) -> Result<FaultKind, ScenarioError> {
     let name = f.kind.get_ref().as_str();
-    let Some((_, allowed)) = KINDS.iter().find(|(k, _)| *k == name) else {
-        let names: Vec<String> = KINDS.iter().map(|(k, _)| format!("{k:?}")).collect();
+    let Some(kind) = KINDS.iter().find(|k| k.name == name) else {
+        let names: Vec<String> = KINDS.iter().map(|k| format!("{:?}", k.name)).collect();
         return Err(loc.error(
             f.kind.span(),
             format!("unknown fault kind {name:?}; allowed: {}", names.join(", ")),
         ));
     };
+    check_keys(f, kind, loc)?;
+    let p = Parse {
+        f,
+        name,
+        nodes: schedule.conditions.len(),
+        transport,
+        loc,
+    };
+    match &kind.parse {
+        Parser::Network(parse) => {
+            let fault = parse(&p)?;
+            schedule.disturbed = true;
+            Ok(fault)
+        }
+        Parser::Heal => heal(&p, schedule),
+        Parser::ScaleUp => scale_up(&p, schedule),
+        Parser::ScaleDown => scale_down(&p, schedule),
+        Parser::Node {
+            needs,
+            becomes,
+            make,
+        } => node_fault(&p, schedule, *needs, *becomes, *make),
+    }
+}
+
+/// Refuses every key `kind` does not take.
+fn check_keys(f: &RawFault, kind: &Kind, loc: &Locator) -> Result<(), ScenarioError> {
     for (key, span) in f.keys_set() {
-        if !allowed.contains(&key) {
-            let takes = if allowed.is_empty() {
+        if !kind.keys.contains(&key) {
+            let takes = if kind.keys.is_empty() {
                 "no keys besides at_s and kind".to_owned()
             } else {
-                allowed.join(", ")
+                kind.keys.join(", ")
             };
             return Err(loc.error(
                 span,
-                format!("{name} does not take {key}; it takes {takes}"),
+                format!("{} does not take {key}; it takes {takes}", kind.name),
             ));
         }
     }
-    let nodes = schedule.conditions.len();
-    let node = || {
-        f.node
+    Ok(())
+}
+
+fn partition(p: &Parse) -> Result<FaultKind, ScenarioError> {
+    let groups =
+        p.f.groups
             .as_ref()
-            .ok_or_else(|| loc.error(f.kind.span(), format!("{name} needs node = <index>")))
-            .and_then(|n| node_index(n, nodes, loc))
-    };
-    let kind = match name {
-        "partition" => {
-            let groups = f.groups.as_ref().ok_or_else(|| {
-                loc.error(f.kind.span(), "a partition needs groups = [[...], [...]]")
-            })?;
-            let mut seen = vec![false; nodes];
-            let mut out = Vec::new();
-            for g in groups.get_ref() {
-                let mut members = Vec::new();
-                for n in g {
-                    let i = node_index(n, nodes, loc)?;
-                    if std::mem::replace(&mut seen[i], true) {
-                        return Err(
-                            loc.error(n.span(), format!("node {i} is in two partition groups"))
-                        );
-                    }
-                    members.push(i);
-                }
-                out.push(members);
+            .ok_or_else(|| p.error("a partition needs groups = [[...], [...]]"))?;
+    let mut seen = vec![false; p.nodes];
+    let mut out = Vec::new();
+    for g in groups.get_ref() {
+        let mut members = Vec::new();
+        for n in g {
+            let i = node_index(n, p.nodes, p.loc)?;
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(p
+                    .loc
+                    .error(n.span(), format!("node {i} is in two partition groups")));
             }
-            if out.iter().all(|g| g.is_empty()) {
-                return Err(loc.error(
-                    groups.span(),
-                    "a partition needs at least one non-empty group",
-                ));
-            }
-            FaultKind::Partition { groups: out }
+            members.push(i);
         }
-        "isolate" => FaultKind::Isolate { node: node()? },
-        "isolate-bootstrap" => FaultKind::Isolate { node: 0 },
-        "corrupt" => {
-            if transport == Transport::Tcp {
-                return Err(loc.error(
-                    f.kind.span(),
-                    "corrupt needs transport = \"quic\": the TCP proxy carries streams, and TCP below it would retransmit a corrupted segment",
+        out.push(members);
+    }
+    if out.iter().all(|g| g.is_empty()) {
+        return Err(p.loc.error(
+            groups.span(),
+            "a partition needs at least one non-empty group",
+        ));
+    }
+    Ok(FaultKind::Partition { groups: out })
+}
+
+fn corrupt(p: &Parse) -> Result<FaultKind, ScenarioError> {
+    if p.transport == Transport::Tcp {
+        return Err(p.error(
+            "corrupt needs transport = \"quic\": the TCP proxy carries streams, and TCP below it would retransmit a corrupted segment",
+        ));
+    }
+    let pct =
+        p.f.pct
+            .as_ref()
+            .ok_or_else(|| p.error("corrupt needs pct = <percent of datagrams>"))?;
+    if !(*pct.get_ref() > 0.0 && *pct.get_ref() <= 100.0) {
+        return Err(p.loc.error(
+            pct.span(),
+            format!(
+                "pct = {} is out of range; allowed: above 0, up to 100",
+                pct.get_ref()
+            ),
+        ));
+    }
+    let members = match &p.f.nodes {
+        None => Vec::new(),
+        Some(list) => {
+            if list.get_ref().is_empty() {
+                return Err(p.loc.error(
+                    list.span(),
+                    "nodes = [] names no node; leave it out for every link",
                 ));
             }
-            let pct = f.pct.as_ref().ok_or_else(|| {
-                loc.error(f.kind.span(), "corrupt needs pct = <percent of datagrams>")
-            })?;
-            if !(*pct.get_ref() > 0.0 && *pct.get_ref() <= 100.0) {
-                return Err(loc.error(
-                    pct.span(),
-                    format!(
-                        "pct = {} is out of range; allowed: above 0, up to 100",
-                        pct.get_ref()
-                    ),
-                ));
-            }
-            let members = match &f.nodes {
-                None => Vec::new(),
-                Some(list) => {
-                    if list.get_ref().is_empty() {
-                        return Err(loc.error(
-                            list.span(),
-                            "nodes = [] names no node; leave it out for every link",
-                        ));
-                    }
-                    list.get_ref()
-                        .iter()
-                        .map(|n| node_index(n, nodes, loc))
-                        .collect::<Result<_, _>>()?
-                }
-            };
-            FaultKind::Corrupt {
-                pct: *pct.get_ref(),
-                nodes: members,
-            }
-        }
-        "intermittent" => FaultKind::Intermittent {
-            node: node()?,
-            down_s: loc.float(&f.down_s, "down_s", 0.05, 60.0, 0.5)?,
-            up_s: loc.float(&f.up_s, "up_s", 0.05, 60.0, 1.0)?,
-        },
-        "heal" => {
-            if !schedule.disturbed {
-                return Err(loc.error(
-                    f.kind.span(),
-                    "heal without an earlier network fault (partition, isolate, corrupt, intermittent)",
-                ));
-            }
-            schedule.disturbed = false;
-            return Ok(FaultKind::Heal);
-        }
-        "scale-up" => {
-            let count = f
-                .count
-                .as_ref()
-                .ok_or_else(|| loc.error(f.kind.span(), "scale-up needs count = <nodes>"))?;
-            let count = loc.int(count, "count", 1, 1000)? as usize;
-            schedule
-                .conditions
-                .extend(std::iter::repeat_n(NodeCondition::Up, count));
-            return Ok(FaultKind::ScaleUp { count });
-        }
-        "scale-down" => {
-            let count = f
-                .count
-                .as_ref()
-                .ok_or_else(|| loc.error(f.kind.span(), "scale-down needs count = <nodes>"))?;
-            let asked = loc.int(count, "count", 1, 1000)? as usize;
-            let leaving: Vec<usize> = (0..nodes)
-                .rev()
-                .filter(|&i| schedule.conditions[i] == NodeCondition::Up)
-                .take(asked)
-                .collect();
-            if leaving.len() < asked || schedule.up() - asked < 2 {
-                return Err(loc.error(
-                    count.span(),
-                    format!(
-                        "scale-down of {asked} with {} nodes running would leave fewer than 2",
-                        schedule.up()
-                    ),
-                ));
-            }
-            for &i in &leaving {
-                schedule.conditions[i] = NodeCondition::Crashed;
-            }
-            return Ok(FaultKind::ScaleDown { nodes: leaving });
-        }
-        node_fault => {
-            let i = node()?;
-            let (needs, becomes, fault) = match node_fault {
-                "crash" => (
-                    NodeCondition::Up,
-                    NodeCondition::Crashed,
-                    FaultKind::Crash { node: i },
-                ),
-                // A node that left can be restarted like a crashed one.
-                "leave" => (
-                    NodeCondition::Up,
-                    NodeCondition::Crashed,
-                    FaultKind::Leave { node: i },
-                ),
-                "restart" => (
-                    NodeCondition::Crashed,
-                    NodeCondition::Up,
-                    FaultKind::Restart { node: i },
-                ),
-                "pause" => (
-                    NodeCondition::Up,
-                    NodeCondition::Paused,
-                    FaultKind::Pause { node: i },
-                ),
-                "resume" => (
-                    NodeCondition::Paused,
-                    NodeCondition::Up,
-                    FaultKind::Resume { node: i },
-                ),
-                other => unreachable!("every name in KINDS is matched: {other}"),
-            };
-            if schedule.conditions[i] != needs {
-                return Err(loc.error(
-                    f.kind.span(),
-                    format!(
-                        "{node_fault} of node {i}, which is {} at that point of the schedule",
-                        schedule.conditions[i].as_str()
-                    ),
-                ));
-            }
-            schedule.conditions[i] = becomes;
-            return Ok(fault);
+            list.get_ref()
+                .iter()
+                .map(|n| node_index(n, p.nodes, p.loc))
+                .collect::<Result<_, _>>()?
         }
     };
-    // Only network faults reach here.
-    schedule.disturbed = true;
-    Ok(kind)
+    Ok(FaultKind::Corrupt {
+        pct: *pct.get_ref(),
+        nodes: members,
+    })
+}
+
+fn intermittent(p: &Parse) -> Result<FaultKind, ScenarioError> {
+    Ok(FaultKind::Intermittent {
+        node: p.node()?,
+        down_s: p.loc.float(&p.f.down_s, "down_s", 0.05, 60.0, 0.5)?,
+        up_s: p.loc.float(&p.f.up_s, "up_s", 0.05, 60.0, 1.0)?,
+    })
+}
+
+fn heal(p: &Parse, schedule: &mut Schedule) -> Result<FaultKind, ScenarioError> {
+    if !schedule.disturbed {
+        return Err(p.error(
+            "heal without an earlier network fault (partition, isolate, corrupt, intermittent)",
+        ));
+    }
+    schedule.disturbed = false;
+    Ok(FaultKind::Heal)
+}
+
+fn scale_up(p: &Parse, schedule: &mut Schedule) -> Result<FaultKind, ScenarioError> {
+    let (count, _) = p.count()?;
+    schedule
+        .conditions
+        .extend(std::iter::repeat_n(NodeCondition::Up, count));
+    Ok(FaultKind::ScaleUp { count })
+}
+
+/// The highest-numbered nodes that are up leave; at least 2 must stay.
+fn scale_down(p: &Parse, schedule: &mut Schedule) -> Result<FaultKind, ScenarioError> {
+    let (asked, count) = p.count()?;
+    let leaving: Vec<usize> = (0..p.nodes)
+        .rev()
+        .filter(|&i| schedule.conditions[i] == NodeCondition::Up)
+        .take(asked)
+        .collect();
+    if leaving.len() < asked || schedule.up() - asked < 2 {
+        return Err(p.loc.error(
+            count.span(),
+            format!(
+                "scale-down of {asked} with {} nodes running would leave fewer than 2",
+                schedule.up()
+            ),
+        ));
+    }
+    for &i in &leaving {
+        schedule.conditions[i] = NodeCondition::Crashed;
+    }
+    Ok(FaultKind::ScaleDown { nodes: leaving })
+}
+
+/// A fault on the node named by `node`, which must be `needs` and becomes `becomes`.
+fn node_fault(
+    p: &Parse,
+    schedule: &mut Schedule,
+    needs: NodeCondition,
+    becomes: NodeCondition,
+    make: fn(usize) -> FaultKind,
+) -> Result<FaultKind, ScenarioError> {
+    let i = p.node()?;
+    if schedule.conditions[i] != needs {
+        return Err(p.error(format!(
+            "{} of node {i}, which is {} at that point of the schedule",
+            p.name,
+            schedule.conditions[i].as_str()
+        )));
+    }
+    schedule.conditions[i] = becomes;
+    Ok(make(i))
 }

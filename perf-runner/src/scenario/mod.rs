@@ -4,25 +4,26 @@
 //! Parsing happens in two steps. serde reads the file into `Raw*` structs that keep the byte
 //! span of every value; `validate` then checks ranges and relations (degree < nodes) and
 //! turns spans into line and column for the error message.
+//!
+//! This file holds the validated types and the entry points (read, resolve, overrides);
+//! `validate` the checks, `phases` the workload tables, `network` and `faults` their tables.
 
 use std::{
     collections::BTreeMap,
     fmt,
-    ops::Range,
     path::{Path, PathBuf},
     str::FromStr,
 };
 
-use serde::Deserialize;
-use toml::Spanned;
-
-mod faults;
+mod validate;
+mod phases;
 mod network;
+mod faults;
 
 pub use faults::{ChaosPhase, Fault, FaultKind};
-use faults::{RawChaos, chaos_phase};
 pub use network::{LossModel, NetworkGroup, NetworkLink, NetworkRules, NetworkSpec};
-use network::{RawNetwork, network_spec};
+pub use phases::{DhtPhase, FormationPhase, GossipPhase, IdlePhase, ThroughputPhase};
+use validate::{Locator, RawScenario};
 
 /// A scenario file that cannot be used, located as precisely as possible.
 #[derive(Debug, thiserror::Error)]
@@ -130,57 +131,6 @@ impl fmt::Display for Transport {
     }
 }
 
-/// `[formation]`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FormationPhase {
-    /// Give up on formation after this long, seconds.
-    pub timeout_s: f64,
-    /// Peers every node must have connected; default min(n − 1, 8).
-    pub target_peers: usize,
-    /// How long a node may take to print its ready line, seconds.
-    pub ready_timeout_s: f64,
-}
-
-/// `[dht]`: puts, then gets of the put keys from other nodes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct DhtPhase {
-    /// Records put, round-robin over nodes.
-    pub puts: usize,
-    /// Lookups, each from a node other than the putter.
-    pub gets: usize,
-    /// Bytes per value.
-    pub value_size: usize,
-    /// Operations in flight at once.
-    pub concurrency: usize,
-}
-
-/// `[gossip]`: messages published round-robin over nodes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct GossipPhase {
-    /// Messages published.
-    pub messages: usize,
-    /// Payload bytes per message.
-    pub size: usize,
-    /// Publish rate over the whole network, messages per second.
-    pub rate_per_s: f64,
-}
-
-/// `[throughput]`: perf-protocol transfers between connected pairs.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ThroughputPhase {
-    /// Pairs measured one after another.
-    pub pairs: usize,
-    /// Bytes uploaded per transfer.
-    pub bytes: u64,
-}
-
-/// `[idle]`: a quiet window for idle CPU and memory.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct IdlePhase {
-    /// Window length, seconds.
-    pub seconds: f64,
-}
-
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Scenario {
@@ -222,150 +172,6 @@ pub struct Scenario {
     pub chaos: Option<ChaosPhase>,
 }
 
-// ---- raw, spanned form -------------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawScenario {
-    name: Spanned<String>,
-    #[serde(default)]
-    description: String,
-    nodes: Spanned<i64>,
-    topology: Option<Spanned<String>>,
-    degree: Option<Spanned<i64>>,
-    stagger_ms: Option<Spanned<i64>>,
-    transport: Option<Spanned<String>>,
-    repetitions: Option<Spanned<i64>>,
-    warmup: Option<Spanned<i64>>,
-    seed: Option<Spanned<i64>>,
-    formation: Option<RawFormation>,
-    dht: Option<RawDht>,
-    gossip: Option<RawGossip>,
-    throughput: Option<RawThroughput>,
-    idle: Option<RawIdle>,
-    #[serde(default)]
-    thresholds: BTreeMap<String, Spanned<f64>>,
-    network: Option<RawNetwork>,
-    chaos: Option<RawChaos>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFormation {
-    timeout_s: Option<Spanned<f64>>,
-    ready_timeout_s: Option<Spanned<f64>>,
-    target_peers: Option<Spanned<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDht {
-    puts: Option<Spanned<i64>>,
-    gets: Option<Spanned<i64>>,
-    value_size: Option<Spanned<i64>>,
-    concurrency: Option<Spanned<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawGossip {
-    messages: Option<Spanned<i64>>,
-    size: Option<Spanned<i64>>,
-    rate_per_s: Option<Spanned<f64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawThroughput {
-    pairs: Option<Spanned<i64>>,
-    bytes: Option<Spanned<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawIdle {
-    seconds: Option<Spanned<f64>>,
-}
-
-/// Converts spans to positions and builds errors for one file.
-struct Locator<'a> {
-    path: &'a Path,
-    text: &'a str,
-}
-
-impl Locator<'_> {
-    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
-        let (line, column) = line_column(self.text, span.start);
-        ScenarioError::Invalid {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            message: message.into(),
-        }
-    }
-
-    /// An integer in `[min, max]`, or an error naming the key and the allowed range.
-    fn int(
-        &self,
-        value: &Spanned<i64>,
-        key: &str,
-        min: i64,
-        max: i64,
-    ) -> Result<i64, ScenarioError> {
-        let v = *value.get_ref();
-        if v < min || v > max {
-            return Err(self.error(
-                value.span(),
-                format!("{key} = {v} is out of range; allowed: {min} to {max}"),
-            ));
-        }
-        Ok(v)
-    }
-
-    fn opt_int(
-        &self,
-        value: &Option<Spanned<i64>>,
-        key: &str,
-        min: i64,
-        max: i64,
-        default: i64,
-    ) -> Result<i64, ScenarioError> {
-        value
-            .as_ref()
-            .map_or(Ok(default), |v| self.int(v, key, min, max))
-    }
-
-    /// A finite float in `[min, max]`.
-    fn float(
-        &self,
-        value: &Option<Spanned<f64>>,
-        key: &str,
-        min: f64,
-        max: f64,
-        default: f64,
-    ) -> Result<f64, ScenarioError> {
-        let Some(value) = value else {
-            return Ok(default);
-        };
-        let v = *value.get_ref();
-        if !v.is_finite() || v < min || v > max {
-            return Err(self.error(
-                value.span(),
-                format!("{key} = {v} is out of range; allowed: {min} to {max}"),
-            ));
-        }
-        Ok(v)
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
 /// Largest cluster a scenario may ask for; beyond this a single machine runs out of ports and patience.
 pub const MAX_NODES: i64 = 1000;
 
@@ -393,7 +199,7 @@ impl Scenario {
                 .replace("expected f64", "expected a number");
             loc.error(span, message)
         })?;
-        validate(raw, &loc)
+        validate::validate(raw, &loc)
     }
 
     /// Nodes at the most: the scenario's own and those its faults add (`scale-up`).
@@ -427,6 +233,26 @@ impl Scenario {
         if let Some(transport) = overrides.transport {
             self.transport = transport;
         }
+        self.chaos_allows(overrides, original_nodes)?;
+        self.network_allows()?;
+        if let Topology::Random { degree } = self.topology
+            && degree >= self.nodes.max(2)
+        {
+            return Err(ScenarioError::Override(format!(
+                "topology random with degree {degree} needs more than {degree} nodes, but --nodes is {}",
+                self.nodes
+            )));
+        }
+        Ok(self)
+    }
+
+    /// Refuses overrides the fault schedule was not validated for: another node count, or
+    /// TCP under a corrupt fault.
+    fn chaos_allows(
+        &self,
+        overrides: &Overrides,
+        original_nodes: usize,
+    ) -> Result<(), ScenarioError> {
         if let Some(chaos) = &self.chaos {
             // The schedule was checked node by node (who is up when, which nodes a scale-down
             // takes): another node count would need another schedule.
@@ -446,6 +272,12 @@ impl Scenario {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Refuses overrides the `[network]` table cannot run with: fewer nodes than it names,
+    /// or TCP under datagram rules.
+    fn network_allows(&self) -> Result<(), ScenarioError> {
         if let Some(network) = &self.network {
             if let Some(i) = network.named_nodes().find(|&i| i >= self.nodes) {
                 return Err(ScenarioError::Override(format!(
@@ -459,15 +291,7 @@ impl Scenario {
                 ));
             }
         }
-        if let Topology::Random { degree } = self.topology
-            && degree >= self.nodes.max(2)
-        {
-            return Err(ScenarioError::Override(format!(
-                "topology random with degree {degree} needs more than {degree} nodes, but --nodes is {}",
-                self.nodes
-            )));
-        }
-        Ok(self)
+        Ok(())
     }
 }
 
@@ -487,180 +311,6 @@ pub struct Overrides {
 /// Default formation target: everyone, up to 8 peers.
 pub fn default_target_peers(nodes: usize) -> usize {
     nodes.saturating_sub(1).min(8)
-}
-
-fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, ScenarioError> {
-    let name = raw.name.get_ref().clone();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(loc.error(raw.name.span(), format!("name {name:?} must be non-empty ASCII letters, digits, '-' or '_' (it names the output directory)")));
-    }
-    let nodes = loc.int(&raw.nodes, "nodes", 1, MAX_NODES)? as usize;
-
-    let topology = match raw
-        .topology
-        .as_ref()
-        .map(|t| (t.get_ref().as_str(), t.span()))
-    {
-        None | Some(("star", _)) => Topology::Star,
-        Some(("full", _)) => Topology::Full,
-        Some(("tiered", _)) => Topology::Tiered,
-        Some(("random", span)) => {
-            let degree = raw.degree.as_ref().ok_or_else(|| {
-                loc.error(
-                    span,
-                    "topology \"random\" needs `degree = <n>` (bootstrap peers per node)",
-                )
-            })?;
-            let d = loc.int(degree, "degree", 1, MAX_NODES)?;
-            if d as usize >= nodes.max(2) {
-                return Err(loc.error(
-                    degree.span(),
-                    format!("degree = {d} must be less than nodes = {nodes}"),
-                ));
-            }
-            Topology::Random { degree: d as usize }
-        }
-        Some((other, span)) => {
-            return Err(loc.error(span, format!("unknown topology {other:?}; allowed: \"star\", \"full\", \"tiered\", \"random\" (with degree)")));
-        }
-    };
-    if let (Some(degree), false) = (&raw.degree, matches!(topology, Topology::Random { .. })) {
-        return Err(loc.error(
-            degree.span(),
-            "degree applies only to topology = \"random\"",
-        ));
-    }
-    let transport = match &raw.transport {
-        None => Transport::Quic,
-        Some(t) => t
-            .get_ref()
-            .parse()
-            .map_err(|e: String| loc.error(t.span(), e))?,
-    };
-
-    let formation = match &raw.formation {
-        None => FormationPhase {
-            timeout_s: 30.0,
-            target_peers: default_target_peers(nodes),
-            ready_timeout_s: 30.0,
-        },
-        Some(f) => FormationPhase {
-            timeout_s: loc.float(&f.timeout_s, "formation.timeout_s", 0.1, 3600.0, 30.0)?,
-            ready_timeout_s: loc.float(
-                &f.ready_timeout_s,
-                "formation.ready_timeout_s",
-                0.1,
-                3600.0,
-                30.0,
-            )?,
-            target_peers: loc.opt_int(
-                &f.target_peers,
-                "formation.target_peers",
-                0,
-                (nodes as i64 - 1).max(0),
-                default_target_peers(nodes) as i64,
-            )? as usize,
-        },
-    };
-    let dht = raw
-        .dht
-        .as_ref()
-        .map(|d| -> Result<_, ScenarioError> {
-            Ok(DhtPhase {
-                puts: loc.opt_int(&d.puts, "dht.puts", 1, 1_000_000, 20)? as usize,
-                gets: loc.opt_int(&d.gets, "dht.gets", 0, 1_000_000, 100)? as usize,
-                value_size: loc.opt_int(&d.value_size, "dht.value_size", 1, 1 << 20, 256)? as usize,
-                concurrency: loc.opt_int(&d.concurrency, "dht.concurrency", 1, 1024, 4)? as usize,
-            })
-        })
-        .transpose()?;
-    let gossip = raw
-        .gossip
-        .as_ref()
-        .map(|g| -> Result<_, ScenarioError> {
-            Ok(GossipPhase {
-                messages: loc.opt_int(&g.messages, "gossip.messages", 1, 1_000_000, 50)? as usize,
-                size: loc.opt_int(&g.size, "gossip.size", 1, 1 << 20, 1024)? as usize,
-                rate_per_s: loc.float(&g.rate_per_s, "gossip.rate_per_s", 0.1, 100_000.0, 200.0)?,
-            })
-        })
-        .transpose()?;
-    let throughput = raw
-        .throughput
-        .as_ref()
-        .map(|t| -> Result<_, ScenarioError> {
-            Ok(ThroughputPhase {
-                pairs: loc.opt_int(&t.pairs, "throughput.pairs", 1, 1000, 1)? as usize,
-                bytes: loc.opt_int(&t.bytes, "throughput.bytes", 1, 1 << 36, 16 << 20)? as u64,
-            })
-        })
-        .transpose()?;
-    if (gossip.is_some() || throughput.is_some() || dht.is_some()) && nodes < 2 {
-        return Err(loc.error(
-            raw.nodes.span(),
-            "workloads ([dht], [gossip], [throughput]) need at least 2 nodes",
-        ));
-    }
-    let idle = IdlePhase {
-        seconds: loc.float(
-            &raw.idle.as_ref().and_then(|i| i.seconds.clone()),
-            "idle.seconds",
-            0.0,
-            3600.0,
-            2.0,
-        )?,
-    };
-    let mut thresholds = BTreeMap::new();
-    for (metric, value) in &raw.thresholds {
-        if crate::data::metrics::definition(metric).is_none() {
-            return Err(loc.error(
-                value.span(),
-                format!(
-                    "thresholds.{metric}: no such metric; `cargo xtask perf metrics` lists them"
-                ),
-            ));
-        }
-        let v = *value.get_ref();
-        if !(0.0..=10.0).contains(&v) {
-            return Err(loc.error(value.span(), format!("thresholds.{metric} = {v}: a threshold is a fraction between 0 and 10 (0.05 = 5 %)")));
-        }
-        thresholds.insert(metric.clone(), v);
-    }
-
-    let network = raw
-        .network
-        .as_ref()
-        .map(|n| network_spec(n, nodes, transport, loc))
-        .transpose()?;
-    let chaos = raw
-        .chaos
-        .as_ref()
-        .map(|c| chaos_phase(c, nodes, transport, network.is_some(), loc))
-        .transpose()?;
-    Ok(Scenario {
-        name,
-        description: raw.description,
-        source: loc.path.to_path_buf(),
-        nodes,
-        topology,
-        stagger_ms: loc.opt_int(&raw.stagger_ms, "stagger_ms", 0, 60_000, 0)? as u64,
-        transport,
-        repetitions: loc.opt_int(&raw.repetitions, "repetitions", 1, 10_000, 10)? as usize,
-        warmup: loc.opt_int(&raw.warmup, "warmup", 0, 1000, 1)? as usize,
-        seed: loc.opt_int(&raw.seed, "seed", 0, i64::MAX, 1)? as u64,
-        formation,
-        dht,
-        gossip,
-        throughput,
-        idle,
-        thresholds,
-        network,
-        chaos,
-    })
 }
 
 /// Directory of the scenarios that ship with swarmbench.
@@ -1037,10 +687,5 @@ mod tests {
             let s = resolve(&name).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.name, name, "file name and name field agree");
         }
-    }
-
-    #[test]
-    fn line_column_counts_characters() {
-        assert_eq!(line_column("ab\ncé=x", 7), (2, 4));
     }
 }

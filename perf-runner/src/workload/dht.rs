@@ -9,7 +9,10 @@ use futures::{StreamExt, stream};
 use serde_json::json;
 
 use super::{Values, WorkloadError, insert_quantiles};
-use crate::{cluster::Cluster, scenario::DhtPhase};
+use crate::{
+    cluster::{Cluster, node_api::ApiError},
+    scenario::DhtPhase,
+};
 
 /// Runs the phase. `tag` makes keys unique per repetition.
 pub async fn run(
@@ -20,11 +23,30 @@ pub async fn run(
 ) -> Result<Values, WorkloadError> {
     let n = cluster.nodes.len();
     let value = "v".repeat(phase.value_size);
-    let puts: Vec<(usize, u64)> = stream::iter(0..phase.puts)
+    let puts = puts(cluster, phase, tag, &value).await?;
+    let put_ms: Vec<f64> = puts.iter().map(|&(_, us)| us as f64 / 1000.0).collect();
+    for &(i, us) in &puts {
+        raw.push(json!({"phase": "dht", "op": "put", "key": format!("{tag}-k{i}"), "node": i % n, "elapsed_us": us}));
+    }
+    let gets = tally(gets(cluster, phase, tag, &value).await, raw)?;
+    Ok(summarise(phase, &put_ms, &gets))
+}
+
+/// One get's outcome: (get index, getting node, key, (value correct, local hit, elapsed µs)).
+type GetResult = (usize, usize, String, Result<(bool, bool, u64), ApiError>);
+
+/// Puts `phase.puts` records round-robin over the nodes; returns (put index, elapsed µs).
+async fn puts(
+    cluster: &Cluster,
+    phase: &DhtPhase,
+    tag: &str,
+    value: &str,
+) -> Result<Vec<(usize, u64)>, WorkloadError> {
+    let n = cluster.nodes.len();
+    stream::iter(0..phase.puts)
         .map(|i| {
             let node = &cluster.nodes[i % n];
             let key = format!("{tag}-k{i}");
-            let value = &value;
             async move {
                 node.api
                     .dht_put(&key, value)
@@ -40,13 +62,13 @@ pub async fn run(
         .collect::<Vec<_>>()
         .await
         .into_iter()
-        .collect::<Result<_, _>>()?;
-    let put_ms: Vec<f64> = puts.iter().map(|&(_, us)| us as f64 / 1000.0).collect();
-    for &(i, us) in &puts {
-        raw.push(json!({"phase": "dht", "op": "put", "key": format!("{tag}-k{i}"), "node": i % n, "elapsed_us": us}));
-    }
+        .collect()
+}
 
-    let gets = stream::iter(0..phase.gets)
+/// Gets `phase.gets` of the put keys, each from a node other than its putter.
+async fn gets(cluster: &Cluster, phase: &DhtPhase, tag: &str, value: &str) -> Vec<GetResult> {
+    let n = cluster.nodes.len();
+    stream::iter(0..phase.gets)
         .map(|j| {
             let key_index = j % phase.puts;
             let putter = key_index % n;
@@ -54,7 +76,6 @@ pub async fn run(
             let getter = (putter + 1 + (j / phase.puts) % (n - 1)) % n;
             let key = format!("{tag}-k{key_index}");
             let node = &cluster.nodes[getter];
-            let value = &value;
             async move {
                 let result = node.api.dht_get(&key).await;
                 (
@@ -67,7 +88,22 @@ pub async fn run(
         })
         .buffer_unordered(phase.concurrency)
         .collect::<Vec<_>>()
-        .await;
+        .await
+}
+
+/// What the gets found.
+struct Gets {
+    /// Latency of each correct get, ms.
+    ms: Vec<f64>,
+    /// Gets that returned the right value.
+    ok: usize,
+    /// Of those, local-store hits.
+    local: usize,
+}
+
+/// Counts the gets and records each in `raw`; a get that finds nothing or times out is a
+/// measured failure, any other error fails the phase.
+fn tally(gets: Vec<GetResult>, raw: &mut Vec<serde_json::Value>) -> Result<Gets, WorkloadError> {
     let mut get_ms = Vec::new();
     let (mut ok, mut local) = (0usize, 0usize);
     for (j, getter, key, result) in gets {
@@ -92,7 +128,15 @@ pub async fn run(
             }
         }
     }
+    Ok(Gets {
+        ms: get_ms,
+        ok,
+        local,
+    })
+}
 
+/// Put and get percentiles, the get success ratio and the share of local hits.
+fn summarise(phase: &DhtPhase, put_ms: &[f64], gets: &Gets) -> Values {
     let mut values = Values::new();
     insert_quantiles(
         &mut values,
@@ -101,7 +145,7 @@ pub async fn run(
             ("dht_put_ms_p95", 0.95),
             ("dht_put_ms_p99", 0.99),
         ],
-        &put_ms,
+        put_ms,
     );
     insert_quantiles(
         &mut values,
@@ -110,13 +154,13 @@ pub async fn run(
             ("dht_get_ms_p95", 0.95),
             ("dht_get_ms_p99", 0.99),
         ],
-        &get_ms,
+        &gets.ms,
     );
     if phase.gets > 0 {
-        values.insert("dht_get_success_ratio", ok as f64 / phase.gets as f64);
+        values.insert("dht_get_success_ratio", gets.ok as f64 / phase.gets as f64);
     }
-    if ok > 0 {
-        values.insert("dht_get_local_ratio", local as f64 / ok as f64);
+    if gets.ok > 0 {
+        values.insert("dht_get_local_ratio", gets.local as f64 / gets.ok as f64);
     }
-    Ok(values)
+    values
 }

@@ -1,0 +1,181 @@
+//! The phases of one repetition on a running cluster, in order: formation, the idle window
+//! (idle CPU and memory), formation from the nodes' events, the workloads (with the CPU they
+//! cost), bandwidth, throughput, peak memory. The /proc readings come from
+//! `measure::resources`; this file only decides when to take them and what they are called.
+
+use std::time::{Duration, Instant};
+
+use futures::future::try_join_all;
+use serde_json::json;
+
+use crate::{
+    cluster::{Cluster, node_api::sum_metric},
+    measure::resources::{cpu_of, cpu_share_pct, peak_rss_mb, rss_mb, uss_mb},
+    netem::Switch,
+    scenario::Scenario,
+    stats::descriptive::mean,
+    workload::{self, Values, WorkloadError, formation},
+};
+
+use super::{Arm, Observer};
+
+/// The phases of one repetition on a running cluster.
+pub(super) async fn phases(
+    scenario: &Scenario,
+    arm: &Arm,
+    cluster: &mut Cluster,
+    switch: Option<&Switch>,
+    label: &str,
+    observer: &dyn Observer,
+    raw: &mut Vec<serde_json::Value>,
+) -> Result<Values, WorkloadError> {
+    let pids: Vec<u32> = cluster.nodes.iter().map(|n| n.pid()).collect();
+
+    observer.phase("formation");
+    let formed = formation::wait_formed(cluster, &scenario.formation).await?;
+    let mut values = formed.values;
+
+    observer.phase("idle");
+    values.extend(idle(cluster, &pids, scenario.idle.seconds).await?);
+    values.extend(formation_from_events(cluster, scenario, formed.polled_end_ns, raw).await?);
+    values.extend(workloads(scenario, cluster, switch, &pids, label, observer, raw).await?);
+
+    let (sent, received) = bandwidth(cluster).await?;
+    values.insert("bandwidth_sent_bytes_per_node", sent);
+    values.insert("bandwidth_received_bytes_per_node", received);
+
+    if let Some(throughput) = &scenario.throughput {
+        observer.phase("throughput");
+        values.extend(workload::throughput::run(cluster, throughput, raw).await?);
+    }
+    values.insert("rss_peak_mb", peak_rss_mb(&pids));
+    if let Some(size) = arm.binary_size_bytes {
+        values.insert("binary_size_bytes", size as f64);
+    }
+    if let Some(seconds) = arm.build_time_s {
+        values.insert("build_time_s", seconds);
+    }
+
+    cluster.check_alive()?;
+    Ok(values)
+}
+
+/// The idle window: CPU over `seconds` of quiet, then resident and unique memory.
+async fn idle(cluster: &mut Cluster, pids: &[u32], seconds: f64) -> Result<Values, WorkloadError> {
+    let mut values = Values::new();
+    let cpu_before = cpu_of(pids);
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    let cpu_after = cpu_of(pids);
+    cluster.check_alive()?;
+    if seconds > 0.0 {
+        values.insert(
+            "cpu_idle_pct",
+            cpu_share_pct(&cpu_before, &cpu_after, seconds),
+        );
+    }
+    let idle_rss_mb = rss_mb(pids);
+    if let Some(mean) = mean(&idle_rss_mb) {
+        values.insert("rss_idle_mb_mean", mean);
+        values.insert(
+            "rss_idle_mb_max",
+            idle_rss_mb.iter().copied().fold(0.0, f64::max),
+        );
+    }
+    if let Some(mean) = mean(&uss_mb(pids)) {
+        values.insert("uss_idle_mb_mean", mean);
+    }
+    Ok(values)
+}
+
+/// Formation times from the nodes' own events (`polled_end_ns`: when polling saw it formed).
+async fn formation_from_events(
+    cluster: &Cluster,
+    scenario: &Scenario,
+    polled_end_ns: u64,
+    raw: &mut Vec<serde_json::Value>,
+) -> Result<Values, WorkloadError> {
+    let per_node = try_join_all(
+        cluster
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(index, node)| async move {
+                // `/events` is optional in the node contract: without it formation falls
+                // back to the runner's polled time.
+                let events = match node.api.events().await {
+                    Ok(events) => events,
+                    Err(e) if e.status() == Some(404) => Vec::new(),
+                    Err(source) => return Err(WorkloadError::Api { index, source }),
+                };
+                Ok::<_, WorkloadError>((events, node.process.ready_ns))
+            }),
+    )
+    .await?;
+    let target = formation::FormationTarget::of(&scenario.formation);
+    let values = formation::from_events(cluster.t0_ns, &per_node, target, polled_end_ns);
+    raw.push(json!({"phase": "formation", "t0_ns": cluster.t0_ns, "events_per_node": per_node.iter().map(|(e, _)| e.len()).collect::<Vec<_>>()}));
+    Ok(values)
+}
+
+/// The DHT, gossip and chaos workloads the scenario sets, and the CPU they cost.
+async fn workloads(
+    scenario: &Scenario,
+    cluster: &mut Cluster,
+    switch: Option<&Switch>,
+    pids: &[u32],
+    label: &str,
+    observer: &dyn Observer,
+    raw: &mut Vec<serde_json::Value>,
+) -> Result<Values, WorkloadError> {
+    let mut values = Values::new();
+    let load_started = Instant::now();
+    let cpu_load_before = cpu_of(pids);
+    if let Some(dht) = &scenario.dht {
+        observer.phase("dht");
+        values.extend(workload::dht::run(cluster, dht, label, raw).await?);
+    }
+    if let Some(gossip) = &scenario.gossip {
+        observer.phase("gossip");
+        values.extend(workload::gossip::run(cluster, gossip, label, raw).await?);
+    }
+    if let (Some(chaos), Some(switch), Some(network)) = (&scenario.chaos, switch, &scenario.network)
+    {
+        observer.phase("chaos");
+        values.extend(
+            workload::chaos::run(cluster, switch, scenario, network, chaos, label, raw).await?,
+        );
+    }
+    if scenario.dht.is_some() || scenario.gossip.is_some() {
+        let seconds = load_started.elapsed().as_secs_f64();
+        values.insert(
+            "cpu_load_pct",
+            cpu_share_pct(&cpu_load_before, &cpu_of(pids), seconds),
+        );
+    }
+    Ok(values)
+}
+
+/// Mean bytes sent and received per node, over the nodes that are up (a node a fault took
+/// down has no counters to read).
+async fn bandwidth(cluster: &Cluster) -> Result<(f64, f64), WorkloadError> {
+    let texts = try_join_all(cluster.up().into_iter().map(|index| {
+        let node = &cluster.nodes[index];
+        async move {
+            node.api
+                .metrics_text()
+                .await
+                .map_err(|source| WorkloadError::Api { index, source })
+        }
+    }))
+    .await?;
+    let n = texts.len().max(1) as f64;
+    let sent: f64 = texts
+        .iter()
+        .map(|t| sum_metric(t, "libp2p_bandwidth_bytes_total", "direction=\"Outbound\""))
+        .sum();
+    let received: f64 = texts
+        .iter()
+        .map(|t| sum_metric(t, "libp2p_bandwidth_bytes_total", "direction=\"Inbound\""))
+        .sum();
+    Ok((sent / n, received / n))
+}

@@ -1,0 +1,175 @@
+//! The record of one arm being built: samples per metric, raw records, failures, and the
+//! summary rebuilt from them and written (atomically) after every round.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::{
+    Error,
+    data::env::Fingerprint,
+    data::metrics,
+    data::output::{RunDir, write_atomic},
+    data::summary::{Failure, MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
+    scenario::Scenario,
+    stats::descriptive::summarize,
+    workload::Values,
+};
+
+use super::{Arm, RunConfig, WriteFiles};
+
+/// What has been measured so far, and how to write it.
+pub(super) struct Record {
+    /// Where this arm's files go: the run directory for the head, a subdirectory for the base.
+    files: ArmFiles,
+    summary: RunSummary,
+    samples: BTreeMap<&'static str, Vec<(usize, f64)>>,
+    raw: Vec<serde_json::Value>,
+    pub(super) failures: Vec<Failure>,
+    pub(super) gossip_latencies_ms: Vec<f64>,
+}
+
+impl Record {
+    pub(super) fn new(config: &RunConfig, arm: &Arm) -> Self {
+        let s = &config.scenario;
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let summary = RunSummary {
+            schema_version: SCHEMA_VERSION,
+            tool: format!("swarmbench {}", env!("CARGO_PKG_VERSION")),
+            scenario: ScenarioInfo {
+                name: s.name.clone(),
+                nodes: s.nodes,
+                topology: s.topology.to_string(),
+                transport: s.transport.to_string(),
+                repetitions: s.repetitions,
+                warmup: s.warmup,
+                seed: s.seed,
+                source: s.source.display().to_string(),
+            },
+            environment: Fingerprint::current(if s.network.is_some() {
+                "userspace-switch"
+            } else {
+                "loopback"
+            }),
+            revision: arm.revision.clone(),
+            node_bin: arm.node_bin.display().to_string(),
+            started_at: now.clone(),
+            finished_at: now,
+            complete: false,
+            repetitions_done: 0,
+            failures: Vec::new(),
+            metrics: Vec::new(),
+            notes: notes(s),
+            plots: Vec::new(),
+            comparison: None,
+        };
+        let primary = config
+            .arms
+            .first()
+            .is_none_or(|first| first.label == arm.label);
+        Self {
+            files: if primary {
+                ArmFiles::Root
+            } else {
+                ArmFiles::Sub(arm.label.clone())
+            },
+            summary,
+            samples: BTreeMap::new(),
+            raw: Vec::new(),
+            failures: Vec::new(),
+            gossip_latencies_ms: Vec::new(),
+        }
+    }
+
+    pub(super) fn add(&mut self, repetition: usize, values: &Values, raw: Vec<serde_json::Value>) {
+        for (name, value) in values {
+            if value.is_finite() {
+                self.samples
+                    .entry(name)
+                    .or_default()
+                    .push((repetition, *value));
+            }
+        }
+        self.gossip_latencies_ms.extend(
+            raw.iter()
+                .filter(|r| r["phase"] == "gossip")
+                .filter_map(|r| r["latency_us"].as_f64())
+                .map(|us| us / 1000.0),
+        );
+        self.raw.extend(raw.into_iter().map(|mut r| {
+            r["repetition"] = json!(repetition);
+            r
+        }));
+        self.summary.repetitions_done += 1;
+    }
+
+    /// Rebuilds the summary and rewrites every output file atomically.
+    pub(super) fn write(
+        &mut self,
+        dir: &RunDir,
+        complete: bool,
+        write_files: WriteFiles,
+    ) -> Result<RunSummary, Error> {
+        let summary = &mut self.summary;
+        summary.complete = complete;
+        summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        summary.failures = self.failures.clone();
+        // Metrics in definition order, so every report lists them the same way.
+        summary.metrics = metrics::ALL
+            .iter()
+            .filter_map(|def| {
+                let samples = self.samples.get(def.name)?;
+                let values: Vec<f64> = samples.iter().map(|&(_, v)| v).collect();
+                Some(MetricResult {
+                    name: def.name.into(),
+                    unit: def.unit.into(),
+                    direction: def.direction,
+                    kind: def.kind,
+                    definition: def.definition.into(),
+                    repetitions: samples.iter().map(|&(r, _)| r).collect(),
+                    summary: summarize(&values),
+                    samples: values,
+                })
+            })
+            .collect();
+        let dir = match &self.files {
+            ArmFiles::Root => dir.clone(),
+            ArmFiles::Sub(label) => dir.arm(label).map_err(|source| Error::Io {
+                path: dir.dir.join(label),
+                source,
+            })?,
+        };
+        let jsonl: String = self.raw.iter().map(|r| format!("{r}\n")).collect();
+        write_atomic(&dir.metrics_jsonl(), jsonl.as_bytes()).map_err(|source| Error::Io {
+            path: dir.metrics_jsonl(),
+            source,
+        })?;
+        write_files(&dir, summary)?;
+        Ok(summary.clone())
+    }
+}
+
+/// Which directory an arm's files go to.
+enum ArmFiles {
+    /// The run directory itself (the head).
+    Root,
+    /// A subdirectory named after the arm (the base).
+    Sub(String),
+}
+
+/// What the numbers of this scenario can and cannot tell.
+fn notes(s: &Scenario) -> Vec<String> {
+    let mut notes = vec![
+        "Formation, convergence and connect times come from the nodes' own event timestamps (unix ns, the runner's clock): resolution well under 1 ms; the error is the node's event-loop queueing delay. Polling only decides when to stop waiting.".to_owned(),
+        "All nodes share this machine's cores and loopback: the numbers describe this machine under this load, not a real network. Compare runs only on the same environment fingerprint.".to_owned(),
+        "CPU shares come from /proc clock ticks (10 ms), so idle CPU resolves to about 1 / idle.seconds % of a core.".to_owned(),
+        "A single run reports levels, not a verdict: a regression verdict needs a comparison with a baseline or another revision.".to_owned(),
+    ];
+    if s.dht.is_some() && s.nodes <= 20 {
+        notes.push(format!(
+            "With {} nodes and Kademlia's replication factor 20, records are replicated to every node; most DHT gets are local-store hits (see dht_get_local_ratio), so dht_get_ms measures the lookup path, not network round trips.",
+            s.nodes
+        ));
+    }
+    notes
+}

@@ -1,0 +1,137 @@
+//! One repetition: a fresh cluster (behind the switch when the scenario emulates a network)
+//! through every phase, the checks that traffic went through the switch, then a clean stop.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use crate::{
+    cluster::{Cluster, ClusterConfig},
+    netem::Switch,
+    scenario::{NetworkSpec, Scenario, Transport},
+    workload::{Values, WorkloadError},
+};
+
+use super::{Arm, Observer, phases::phases};
+
+/// One repetition: a fresh cluster through every phase. Returns metric values and unclean
+/// exits seen when stopping the nodes.
+pub(super) async fn repetition(
+    scenario: &Scenario,
+    arm: &Arm,
+    log_dir: &Path,
+    label: &str,
+    observer: &dyn Observer,
+    raw: &mut Vec<serde_json::Value>,
+) -> Result<(Values, Vec<String>), WorkloadError> {
+    observer.phase("starting nodes");
+    let switch = match &scenario.network {
+        Some(network) => Some(Arc::new(start_switch(network, scenario)?)),
+        None => None,
+    };
+    let cluster_config = ClusterConfig {
+        node_bin: arm.node_bin.clone(),
+        nodes: scenario.nodes,
+        topology: scenario.topology,
+        seed: scenario.seed,
+        transport: scenario.transport,
+        target_peers: scenario.formation.target_peers,
+        stagger: Duration::from_millis(scenario.stagger_ms),
+        log_dir: log_dir.to_path_buf(),
+        ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
+        extra_args: arm.node_args.clone(),
+        network: switch.clone(),
+    };
+    let mut cluster = Cluster::start(&cluster_config).await?;
+    let measured = match phases(
+        scenario,
+        arm,
+        &mut cluster,
+        switch.as_deref(),
+        label,
+        observer,
+        raw,
+    )
+    .await
+    {
+        Ok(mut values) => match &switch {
+            Some(switch) => network_checks(&cluster, switch, scenario.transport, &mut values)
+                .await
+                .map(|()| values),
+            None => Ok(values),
+        },
+        Err(e) => Err(e),
+    };
+    match measured {
+        Ok(values) => {
+            observer.phase("stopping nodes");
+            Ok((values, cluster.stop().await))
+        }
+        // A node that died explains the failed call better than the call's own error.
+        Err(e) => Err(cluster.check_alive().err().map_or(e, WorkloadError::from)),
+    }
+}
+
+/// With emulation: checks that every connection goes through the switch (a node that learnt a
+/// peer's private address would bypass it), and adds the switch's own metrics.
+async fn network_checks(
+    cluster: &Cluster,
+    switch: &Switch,
+    transport: Transport,
+    values: &mut Values,
+) -> Result<(), WorkloadError> {
+    for index in cluster.up() {
+        let node = &cluster.nodes[index];
+        let peers = node
+            .api
+            .peer_addresses()
+            .await
+            .map_err(|source| WorkloadError::Api { index, source })?;
+        for (peer, addresses) in peers {
+            for address in addresses {
+                let through_switch = crate::cluster::socket_of(&address)
+                    .is_some_and(|a| switch.forwards_from(a.port()));
+                if !through_switch {
+                    return Err(WorkloadError::Bypass(format!(
+                        "node {index} is connected to {peer} at {address}, not at a switch port: traffic bypasses the network emulation"
+                    )));
+                }
+            }
+        }
+    }
+    let stats = switch.stats().await;
+    let total = stats.total();
+    if total.packets > 0 {
+        // The TCP proxy never drops: a loss ratio would always read 0.
+        if transport == Transport::Quic {
+            values.insert(
+                "netem_loss_ratio",
+                (total.lost + total.queue_full) as f64 / total.packets as f64,
+            );
+        }
+        values.insert(
+            "netem_switch_cpu_us_per_1000_packets",
+            stats.cpu.as_secs_f64() * 1e6 / (total.packets as f64 / 1000.0),
+        );
+    }
+    Ok(())
+}
+
+/// A switch with the scenario's rules on every directed link.
+fn start_switch(network: &NetworkSpec, scenario: &Scenario) -> Result<Switch, WorkloadError> {
+    let switch = Switch::start(
+        scenario.max_nodes(),
+        network.rules.link_rules(),
+        scenario.seed,
+    )
+    .map_err(|e| WorkloadError::Setup(format!("cannot open the switch's sockets: {e}")))?;
+    for from in 0..scenario.max_nodes() {
+        for to in 0..scenario.max_nodes() {
+            if from != to {
+                let rules = network.rules_for(from, to);
+                if rules != &network.rules {
+                    switch.set_link(from, to, rules.link_rules());
+                }
+            }
+        }
+    }
+    Ok(switch)
+}

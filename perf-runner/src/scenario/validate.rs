@@ -1,0 +1,300 @@
+//! Validation of a parsed scenario: every value's range and the relations between values
+//! (degree < nodes, workloads need 2 nodes), with errors located at `file:line:col`. Each
+//! table has its own check; `[network]`, `[chaos]` and the phase tables have their files.
+
+use std::{collections::BTreeMap, ops::Range, path::Path};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    MAX_NODES, Scenario, ScenarioError, Topology, Transport,
+    faults::{RawChaos, chaos_phase},
+    network::{RawNetwork, network_spec},
+    phases::{
+        DhtPhase, GossipPhase, RawDht, RawFormation, RawGossip, RawIdle, RawThroughput,
+        ThroughputPhase, dht_phase, formation_phase, gossip_phase, idle_phase, throughput_phase,
+    },
+};
+
+/// The scenario file as serde reads it, every value with its span.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    nodes: Spanned<i64>,
+    topology: Option<Spanned<String>>,
+    degree: Option<Spanned<i64>>,
+    stagger_ms: Option<Spanned<i64>>,
+    transport: Option<Spanned<String>>,
+    repetitions: Option<Spanned<i64>>,
+    warmup: Option<Spanned<i64>>,
+    seed: Option<Spanned<i64>>,
+    formation: Option<RawFormation>,
+    dht: Option<RawDht>,
+    gossip: Option<RawGossip>,
+    throughput: Option<RawThroughput>,
+    idle: Option<RawIdle>,
+    #[serde(default)]
+    thresholds: BTreeMap<String, Spanned<f64>>,
+    network: Option<RawNetwork>,
+    chaos: Option<RawChaos>,
+}
+
+/// Converts spans to positions and builds errors for one file.
+pub(super) struct Locator<'a> {
+    pub(super) path: &'a Path,
+    pub(super) text: &'a str,
+}
+
+impl Locator<'_> {
+    pub(super) fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        let (line, column) = line_column(self.text, span.start);
+        ScenarioError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// An integer in `[min, max]`, or an error naming the key and the allowed range.
+    pub(super) fn int(
+        &self,
+        value: &Spanned<i64>,
+        key: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ScenarioError> {
+        let v = *value.get_ref();
+        if v < min || v > max {
+            return Err(self.error(
+                value.span(),
+                format!("{key} = {v} is out of range; allowed: {min} to {max}"),
+            ));
+        }
+        Ok(v)
+    }
+
+    pub(super) fn opt_int(
+        &self,
+        value: &Option<Spanned<i64>>,
+        key: &str,
+        min: i64,
+        max: i64,
+        default: i64,
+    ) -> Result<i64, ScenarioError> {
+        value
+            .as_ref()
+            .map_or(Ok(default), |v| self.int(v, key, min, max))
+    }
+
+    /// A finite float in `[min, max]`.
+    pub(super) fn float(
+        &self,
+        value: &Option<Spanned<f64>>,
+        key: &str,
+        min: f64,
+        max: f64,
+        default: f64,
+    ) -> Result<f64, ScenarioError> {
+        let Some(value) = value else {
+            return Ok(default);
+        };
+        let v = *value.get_ref();
+        if !v.is_finite() || v < min || v > max {
+            return Err(self.error(
+                value.span(),
+                format!("{key} = {v} is out of range; allowed: {min} to {max}"),
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Checks every table of `raw` and builds the scenario.
+pub(super) fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, ScenarioError> {
+    let name = name(&raw.name, loc)?;
+    let nodes = loc.int(&raw.nodes, "nodes", 1, MAX_NODES)? as usize;
+    let topology = topology(&raw, nodes, loc)?;
+    let transport = transport(&raw.transport, loc)?;
+    let formation = formation_phase(raw.formation.as_ref(), nodes, loc)?;
+    let Workloads {
+        dht,
+        gossip,
+        throughput,
+    } = workloads(&raw, nodes, loc)?;
+    let idle = idle_phase(raw.idle.as_ref(), loc)?;
+    let thresholds = thresholds(&raw.thresholds, loc)?;
+    let network = raw
+        .network
+        .as_ref()
+        .map(|n| network_spec(n, nodes, transport, loc))
+        .transpose()?;
+    let chaos = raw
+        .chaos
+        .as_ref()
+        .map(|c| chaos_phase(c, nodes, transport, network.is_some(), loc))
+        .transpose()?;
+    Ok(Scenario {
+        name,
+        description: raw.description,
+        source: loc.path.to_path_buf(),
+        nodes,
+        topology,
+        stagger_ms: loc.opt_int(&raw.stagger_ms, "stagger_ms", 0, 60_000, 0)? as u64,
+        transport,
+        repetitions: loc.opt_int(&raw.repetitions, "repetitions", 1, 10_000, 10)? as usize,
+        warmup: loc.opt_int(&raw.warmup, "warmup", 0, 1000, 1)? as usize,
+        seed: loc.opt_int(&raw.seed, "seed", 0, i64::MAX, 1)? as u64,
+        formation,
+        dht,
+        gossip,
+        throughput,
+        idle,
+        thresholds,
+        network,
+        chaos,
+    })
+}
+
+/// `transport`, QUIC unless set.
+fn transport(raw: &Option<Spanned<String>>, loc: &Locator) -> Result<Transport, ScenarioError> {
+    Ok(match raw {
+        None => Transport::Quic,
+        Some(t) => t
+            .get_ref()
+            .parse()
+            .map_err(|e: String| loc.error(t.span(), e))?,
+    })
+}
+
+/// The workload tables `[dht]`, `[gossip]` and `[throughput]` the scenario sets; any of them
+/// needs at least 2 nodes.
+fn workloads(raw: &RawScenario, nodes: usize, loc: &Locator) -> Result<Workloads, ScenarioError> {
+    let dht = raw.dht.as_ref().map(|d| dht_phase(d, loc)).transpose()?;
+    let gossip = raw
+        .gossip
+        .as_ref()
+        .map(|g| gossip_phase(g, loc))
+        .transpose()?;
+    let throughput = raw
+        .throughput
+        .as_ref()
+        .map(|t| throughput_phase(t, loc))
+        .transpose()?;
+    if (gossip.is_some() || throughput.is_some() || dht.is_some()) && nodes < 2 {
+        return Err(loc.error(
+            raw.nodes.span(),
+            "workloads ([dht], [gossip], [throughput]) need at least 2 nodes",
+        ));
+    }
+    Ok(Workloads {
+        dht,
+        gossip,
+        throughput,
+    })
+}
+
+/// The workload tables a scenario sets.
+struct Workloads {
+    dht: Option<DhtPhase>,
+    gossip: Option<GossipPhase>,
+    throughput: Option<ThroughputPhase>,
+}
+
+/// The scenario's name: it names the output directory.
+fn name(raw: &Spanned<String>, loc: &Locator) -> Result<String, ScenarioError> {
+    let name = raw.get_ref().clone();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(loc.error(raw.span(), format!("name {name:?} must be non-empty ASCII letters, digits, '-' or '_' (it names the output directory)")));
+    }
+    Ok(name)
+}
+
+/// `topology`, with `degree` for (and only for) a random one.
+fn topology(raw: &RawScenario, nodes: usize, loc: &Locator) -> Result<Topology, ScenarioError> {
+    let topology = match raw
+        .topology
+        .as_ref()
+        .map(|t| (t.get_ref().as_str(), t.span()))
+    {
+        None | Some(("star", _)) => Topology::Star,
+        Some(("full", _)) => Topology::Full,
+        Some(("tiered", _)) => Topology::Tiered,
+        Some(("random", span)) => {
+            let degree = raw.degree.as_ref().ok_or_else(|| {
+                loc.error(
+                    span,
+                    "topology \"random\" needs `degree = <n>` (bootstrap peers per node)",
+                )
+            })?;
+            let d = loc.int(degree, "degree", 1, MAX_NODES)?;
+            if d as usize >= nodes.max(2) {
+                return Err(loc.error(
+                    degree.span(),
+                    format!("degree = {d} must be less than nodes = {nodes}"),
+                ));
+            }
+            Topology::Random { degree: d as usize }
+        }
+        Some((other, span)) => {
+            return Err(loc.error(span, format!("unknown topology {other:?}; allowed: \"star\", \"full\", \"tiered\", \"random\" (with degree)")));
+        }
+    };
+    if let (Some(degree), false) = (&raw.degree, matches!(topology, Topology::Random { .. })) {
+        return Err(loc.error(
+            degree.span(),
+            "degree applies only to topology = \"random\"",
+        ));
+    }
+    Ok(topology)
+}
+
+/// `[thresholds]`: per-metric fractions, for metrics that exist.
+fn thresholds(
+    raw: &BTreeMap<String, Spanned<f64>>,
+    loc: &Locator,
+) -> Result<BTreeMap<String, f64>, ScenarioError> {
+    let mut thresholds = BTreeMap::new();
+    for (metric, value) in raw {
+        if crate::data::metrics::definition(metric).is_none() {
+            return Err(loc.error(
+                value.span(),
+                format!(
+                    "thresholds.{metric}: no such metric; `cargo xtask perf metrics` lists them"
+                ),
+            ));
+        }
+        let v = *value.get_ref();
+        if !(0.0..=10.0).contains(&v) {
+            return Err(loc.error(value.span(), format!("thresholds.{metric} = {v}: a threshold is a fraction between 0 and 10 (0.05 = 5 %)")));
+        }
+        thresholds.insert(metric.clone(), v);
+    }
+    Ok(thresholds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncé=x", 7), (2, 4));
+    }
+}
