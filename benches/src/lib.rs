@@ -21,8 +21,7 @@ use libp2p::{
 use perf_runner::{
     compare::{self, GateConfig, MetricSamples, Mode},
     data::summary::RunSummary,
-    github::comment,
-    report::{markdown, plots},
+    report::{comment, markdown, plots},
     stats::{bootstrap, change_point},
 };
 use swarm_node::{

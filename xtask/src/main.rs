@@ -21,8 +21,9 @@ use cli::{
 };
 use perf_runner::{
     Exit,
-    github::{client::Posted, comment::Links},
+    github::client::Posted,
     report,
+    report::comment::Links,
     run::Outcome,
     scenario::{Overrides, Transport},
     tasks::{
@@ -179,7 +180,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
     };
     match validate::validate(&request) {
         Ok((validation, dir)) => {
-            print!("{}", validate::render(&validation));
+            print!("{}", report::validation::render(&validation));
             println!("written: {}", dir.dir.join("validation.md").display());
             exit(Exit::Success)
         }
@@ -283,9 +284,9 @@ fn suite(args: SuiteArgs) -> ExitCode {
     });
     match suite::run(chosen, &template) {
         Ok((entries, report)) => {
-            print!("{}", suite::render(chosen, &entries));
+            print!("{}", report::suite::render(chosen, &entries));
             println!("\nsuite report: {}", report.display());
-            exit(suite::worst(&entries).exit())
+            exit(perf_runner::data::suite::worst(&entries).exit())
         }
         Err(e) => fail(e),
     }

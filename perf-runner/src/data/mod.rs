@@ -5,6 +5,8 @@
 
 pub mod metrics;
 pub mod comparison;
+pub mod suite;
+pub mod validation;
 pub mod summary;
 pub mod baseline;
 pub mod env;

@@ -1,12 +1,12 @@
 //! GitHub integration: the sticky PR comment.
 //!
-//! Split in two so that the trust boundary is visible: [`comment`] turns an *untrusted* report
-//! directory (an artifact that a fork's pull request produced) into a capped, escaped comment
-//! body; [`client`] posts it with the only credential involved. Neither ever runs code from the
-//! artifact.
+//! Split so that the trust boundary is visible: [`artifact`] reads an *untrusted* report
+//! directory (an artifact that a fork's pull request produced) with size caps and identifier
+//! checks, [`crate::report::comment`] renders it into a capped, escaped body, and [`client`]
+//! posts it with the only credential involved. None of them ever runs code from the artifact.
 
+pub mod artifact;
 pub mod client;
-pub mod comment;
 
 /// Why a GitHub step failed.
 #[derive(Debug, thiserror::Error)]

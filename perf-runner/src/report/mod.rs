@@ -14,14 +14,17 @@ use crate::{
     },
 };
 
+pub mod comment;
 pub mod comparison;
 pub mod csv;
 pub mod escape;
 pub mod markdown;
 pub mod plots;
 pub mod progress;
+pub mod suite;
 pub mod terminal;
 pub mod trend;
+pub mod validation;
 
 /// A number formatted for humans, with a precision suited to its size.
 pub fn format_value(value: f64, unit: &str) -> String {

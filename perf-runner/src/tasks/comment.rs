@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use crate::{
     Error,
     github::{
-        self, GithubError,
+        self, GithubError, artifact,
         client::{self, Posted},
-        comment::{self, Links},
     },
+    report::comment::{self, Links},
 };
 
 /// The variable the token is read from.
@@ -59,7 +59,7 @@ pub enum CommentOutcome {
 
 /// Renders the comment, writes it to the step summary, and posts it unless this is a dry run.
 pub fn comment(request: &CommentRequest) -> Result<CommentOutcome, Error> {
-    let summary = comment::load_report(&request.report, request.max_artifact_bytes)?;
+    let summary = artifact::load_report(&request.report, request.max_artifact_bytes)?;
     let body = comment::render(&summary, &request.links, comment::DEFAULT_MAX_CHARS);
     super::write_step_summary(&body);
     let Some(post) = &request.post else {

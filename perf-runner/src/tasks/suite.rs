@@ -5,28 +5,13 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
+use crate::data::suite::{Entry, Status, Suite};
 use crate::{
-    Error, Exit,
+    Error,
     data::output::{RunDir, write_atomic},
-    report::{escape::code, format_value},
     run::Outcome,
     tasks::perf::{PerfRequest, run_scenario},
 };
-
-/// A named set of scenarios.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Suite {
-    /// Name on the command line.
-    pub name: &'static str,
-    /// Resilience level: low, medium, high, extreme.
-    pub level: &'static str,
-    /// What it covers.
-    pub description: &'static str,
-    /// Scenarios, in run order.
-    pub scenarios: &'static [&'static str],
-}
 
 /// The shipped suites.
 pub const SUITES: &[Suite] = &[
@@ -70,77 +55,14 @@ pub fn find(name: &str) -> Result<&'static Suite, Error> {
     })
 }
 
-/// How one scenario of a suite ended, mildest first: a suite is as bad as its worst entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Measured, and no regression against its baseline (or no baseline).
-    Ok,
-    /// Measured, and regressed against its baseline.
-    Regressed,
-    /// Interrupted: the suite stops there.
-    Interrupted,
-    /// It could not be run or measured.
-    Failed,
-}
-
-impl Status {
-    /// The status of a run that produced `outcome`.
-    fn of(outcome: &Outcome, regressed: bool) -> Self {
-        match outcome {
-            Outcome::Complete if regressed => Status::Regressed,
-            Outcome::Complete => Status::Ok,
-            Outcome::Interrupted => Status::Interrupted,
-            Outcome::Failed(_) => Status::Failed,
-        }
+/// The status of a scenario whose run produced `outcome`.
+fn status_of(outcome: &Outcome, regressed: bool) -> Status {
+    match outcome {
+        Outcome::Complete if regressed => Status::Regressed,
+        Outcome::Complete => Status::Ok,
+        Outcome::Interrupted => Status::Interrupted,
+        Outcome::Failed(_) => Status::Failed,
     }
-
-    /// The suite's exit when this is its worst status: 3 failed, 130 interrupted, 1
-    /// regressed, else 0.
-    pub fn exit(self) -> Exit {
-        match self {
-            Status::Ok => Exit::Success,
-            Status::Regressed => Exit::Regressed,
-            Status::Interrupted => Exit::Interrupted,
-            Status::Failed => Exit::Failed,
-        }
-    }
-
-    /// The process exit code of [`Status::exit`].
-    pub fn exit_code(self) -> u8 {
-        self.exit().code()
-    }
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Status::Ok => "ok",
-            Status::Regressed => "regressed",
-            Status::Interrupted => "interrupted",
-            Status::Failed => "failed",
-        })
-    }
-}
-
-/// The worst status among `entries` (ok for none): it decides the suite's exit code.
-pub fn worst(entries: &[Entry]) -> Status {
-    entries.iter().map(|e| e.status).max().unwrap_or(Status::Ok)
-}
-
-/// One scenario's line in the combined report.
-#[derive(Debug, Clone, Serialize)]
-pub struct Entry {
-    /// Scenario.
-    pub scenario: String,
-    /// How it ended.
-    pub status: Status,
-    /// The verdict line or the error.
-    pub detail: String,
-    /// Key metrics: (name, median, unit).
-    pub metrics: Vec<(String, f64, String)>,
-    /// Its report.
-    pub report: Option<PathBuf>,
 }
 
 /// Metrics shown in the combined table, when a scenario measured them.
@@ -170,7 +92,7 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
                     .comparison
                     .as_ref()
                     .is_some_and(|c| !c.regressions().is_empty());
-                let status = Status::of(&outcome.result.outcome, regressed);
+                let status = status_of(&outcome.result.outcome, regressed);
                 let detail = match &outcome.result.outcome {
                     Outcome::Complete if regressed => outcome
                         .comparison
@@ -224,7 +146,11 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
         })?;
     let md = dir.dir.join("suite.md");
     let io = |path: PathBuf| move |source| Error::Io { path, source };
-    write_atomic(&md, render(suite, &entries).as_bytes()).map_err(io(md.clone()))?;
+    write_atomic(
+        &md,
+        crate::report::suite::render(suite, &entries).as_bytes(),
+    )
+    .map_err(io(md.clone()))?;
     let json = dir.dir.join("suite.json");
     write_atomic(
         &json,
@@ -234,44 +160,6 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
     .map_err(io(json.clone()))?;
     let _ = dir.mark_latest();
     Ok((entries, md))
-}
-
-/// The combined report.
-pub fn render(suite: &Suite, entries: &[Entry]) -> String {
-    let mut out = format!(
-        "# swarmbench suite: {} (resilience level {})\n\n{}.\n\n| scenario | status | key metrics (median) | verdict or error |\n|---|---|---|---|\n",
-        suite.name, suite.level, suite.description
-    );
-    for e in entries {
-        let metrics = e
-            .metrics
-            .iter()
-            .map(|(n, v, u)| format!("{} {} {}", code(n), format_value(*v, u), u))
-            .collect::<Vec<_>>()
-            .join("<br>");
-        let detail: String = e
-            .detail
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(300)
-            .collect();
-        out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            code(&e.scenario),
-            e.status,
-            metrics,
-            crate::report::escape::markdown_text(&detail)
-        ));
-    }
-    out.push_str("\nEach scenario's full report, with every metric's definition, is in its own run directory:\n\n");
-    for e in entries {
-        if let Some(r) = &e.report {
-            out.push_str(&format!("- {}: {}\n", code(&e.scenario), r.display()));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -297,72 +185,5 @@ mod tests {
                 .to_string()
                 .contains("basic, comprehensive, stress")
         );
-    }
-
-    #[test]
-    fn the_combined_report_lists_status_and_metrics() {
-        let entries = vec![
-            Entry {
-                scenario: "lossy-5pct".into(),
-                status: Status::Ok,
-                detail: "measured; no baseline to compare with".into(),
-                metrics: vec![("netem_loss_ratio".into(), 0.052, "ratio".into())],
-                report: Some("target/perf/lossy-5pct/x/report.md".into()),
-            },
-            Entry {
-                scenario: "churn".into(),
-                status: Status::Failed,
-                detail: "node 3 did not rejoin\nlog tail".into(),
-                metrics: Vec::new(),
-                report: None,
-            },
-        ];
-        let md = render(&SUITES[0], &entries);
-        assert!(
-            md.contains("| `lossy-5pct` | ok | `netem_loss_ratio` 0.052 ratio |"),
-            "{md}"
-        );
-        assert!(
-            md.contains("| `churn` | failed |  | node 3 did not rejoin |"),
-            "{md}"
-        );
-    }
-
-    #[test]
-    fn the_worst_status_decides_the_exit_code_and_keeps_its_text() {
-        let entry = |status| Entry {
-            scenario: "s".into(),
-            status,
-            detail: String::new(),
-            metrics: Vec::new(),
-            report: None,
-        };
-        let code = |statuses: &[Status]| {
-            worst(&statuses.iter().map(|s| entry(*s)).collect::<Vec<_>>()).exit_code()
-        };
-        assert_eq!(code(&[]), 0);
-        assert_eq!(code(&[Status::Ok, Status::Ok]), 0);
-        assert_eq!(code(&[Status::Ok, Status::Regressed]), 1);
-        assert_eq!(
-            code(&[Status::Regressed, Status::Interrupted, Status::Ok]),
-            130
-        );
-        assert_eq!(
-            code(&[Status::Failed, Status::Interrupted, Status::Regressed]),
-            3
-        );
-        for (status, text) in [
-            (Status::Ok, "ok"),
-            (Status::Regressed, "regressed"),
-            (Status::Interrupted, "interrupted"),
-            (Status::Failed, "failed"),
-        ] {
-            assert_eq!(status.to_string(), text);
-            assert_eq!(
-                serde_json::to_value(entry(status)).unwrap()["status"],
-                text,
-                "suite.json keeps the text"
-            );
-        }
     }
 }

@@ -11,15 +11,16 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use crate::{
     Error,
     compare::{Comparison, Verdict},
-    data::output::{RunDir, write_atomic},
+    data::{
+        output::{RunDir, write_atomic},
+        validation::{Rate, Validation, ValidationRun},
+    },
     measure::build::{build_fault_injection_node, build_release_node},
     run::Outcome,
-    stats::{bootstrap::Interval, descriptive::quantile, proportion::clopper_pearson},
+    stats::descriptive::quantile,
     tasks::perf::{PerfRequest, run_scenario},
 };
 
@@ -41,64 +42,6 @@ pub struct ValidateRequest {
     pub aa: bool,
     /// Run the injected-slowdown experiment.
     pub injected: bool,
-}
-
-/// A rate with its interval.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Rate {
-    /// Events.
-    pub k: usize,
-    /// Trials.
-    pub n: usize,
-    /// k / n.
-    pub rate: f64,
-    /// 95 % Clopper–Pearson interval.
-    pub ci95: Option<Interval>,
-}
-
-impl Rate {
-    fn of(k: usize, n: usize) -> Self {
-        Self {
-            k,
-            n,
-            rate: if n == 0 { 0.0 } else { k as f64 / n as f64 },
-            ci95: clopper_pearson(k, n, 0.95),
-        }
-    }
-}
-
-/// The validation result, written as `validation.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Validation {
-    /// Scenario name.
-    pub scenario: String,
-    /// Paired repetitions per run.
-    pub repetitions: usize,
-    /// Injected delay, µs.
-    pub inject_delay_us: u64,
-    /// A/A: regressed verdicts over gated metric comparisons.
-    pub false_alarms_per_metric: Rate,
-    /// A/A: runs with any gated regression over runs.
-    pub false_alarms_per_run: Rate,
-    /// Injected: regressed verdicts over gated latency metric comparisons.
-    pub detections_per_metric: Rate,
-    /// Injected: runs whose gate failed over runs.
-    pub detections_per_run: Rate,
-    /// Median relative slowdown the injection caused, per latency metric (what "D µs" meant).
-    pub injected_change: Vec<(String, Option<f64>)>,
-    /// Verdicts of every run, for the record.
-    pub runs: Vec<ValidationRun>,
-}
-
-/// One paired run of either experiment.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ValidationRun {
-    /// `aa` or `injected`.
-    pub experiment: String,
-    /// Run directory.
-    pub dir: String,
-    /// (metric, verdict, change) of every gated metric.
-    pub verdicts: Vec<(String, Verdict, Option<f64>)>,
 }
 
 /// Runs both experiments and writes `validation.json` and `validation.md`.
@@ -167,7 +110,7 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
         .map_err(io(dir.dir.join("validation.json")))?;
     write_atomic(
         &dir.dir.join("validation.md"),
-        render(&validation).as_bytes(),
+        crate::report::validation::render(&validation).as_bytes(),
     )
     .map_err(io(dir.dir.join("validation.md")))?;
     Ok((validation, dir))
@@ -256,41 +199,6 @@ pub fn summarize(
     }
 }
 
-fn rate_text(r: &Rate) -> String {
-    let ci = r.ci95.map_or("-".into(), |ci| {
-        format!("{:.1}% … {:.1}%", ci.low * 100.0, ci.high * 100.0)
-    });
-    format!("{} / {} = {:.1}% (95% CI {ci})", r.k, r.n, r.rate * 100.0)
-}
-
-/// `validation.md`.
-pub fn render(v: &Validation) -> String {
-    let mut out = format!(
-        "# Gate validation: {}\n\n{} paired repetitions per run; injected delay {} µs per handled gossip message and DHT request.\n\n",
-        v.scenario, v.repetitions, v.inject_delay_us
-    );
-    out.push_str("| experiment | per metric comparison | per run |\n|---|---|---|\n");
-    out.push_str(&format!(
-        "| A/A false alarms (goal ≤ 1 % per metric) | {} | {} |\n",
-        rate_text(&v.false_alarms_per_metric),
-        rate_text(&v.false_alarms_per_run)
-    ));
-    out.push_str(&format!(
-        "| injected slowdown detected (latency metrics) | {} | {} |\n\n",
-        rate_text(&v.detections_per_metric),
-        rate_text(&v.detections_per_run)
-    ));
-    out.push_str("What the injected delay did (median change over the injected runs):\n\n");
-    for (name, change) in &v.injected_change {
-        out.push_str(&format!(
-            "- `{name}`: {}\n",
-            change.map_or("-".into(), |c| format!("{:+.1}%", c * 100.0))
-        ));
-    }
-    out.push_str("\nA rate of 0 out of n is not zero: the interval's upper bound is what the experiment can vouch for.\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,7 +265,7 @@ mod tests {
             .find(|(n, _)| n == "gossip_latency_ms_p50")
             .unwrap();
         assert!((gossip.1.unwrap() - 0.10).abs() < 1e-12);
-        assert!(render(&v).contains("1 / 4 = 25.0%"));
+        assert!(crate::report::validation::render(&v).contains("1 / 4 = 25.0%"));
     }
 
     #[test]

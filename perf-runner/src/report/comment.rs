@@ -1,17 +1,14 @@
-//! The PR comment body, rendered from a report directory that must be treated as hostile: in
-//! the fork-safe workflow it is an artifact a pull request's code wrote.
+//! The PR comment body. Its input is a summary read from a report directory that must be
+//! treated as hostile (in the fork-safe workflow it is an artifact a pull request's code wrote;
+//! [`crate::github::artifact`] reads it with size caps and identifier checks).
 //!
-//! What that means here: the directory and `summary.json` are size-capped before reading; the
-//! summary is parsed as data (never executed, never included verbatim); every string from it
+//! What that means here: the summary is data, never included verbatim; every string from it
 //! is escaped ([`crate::report::escape`]); names that go into the hidden marker or a Mermaid
 //! chart must be plain identifiers; the body is capped below GitHub's 65,536-character limit,
 //! with a note when sections were left out. Numbers are formatted by us, so they are safe.
 //! The comment is informational: whether the check passes is decided by the perf workflow's
 //! exit code, which a pull request cannot forge through the artifact.
 
-use std::path::Path;
-
-use super::GithubError;
 use crate::{
     compare::{Comparison, MetricComparison, Mode, Verdict},
     data::summary::RunSummary,
@@ -23,77 +20,10 @@ use crate::{
 
 /// GitHub rejects comment bodies over 65,536 characters; stay well below.
 pub const DEFAULT_MAX_CHARS: usize = 60_000;
-/// Largest report directory accepted (the plots of a run are ~1 MB).
-pub const DEFAULT_MAX_ARTIFACT_BYTES: u64 = 50 * 1024 * 1024;
-/// Largest `summary.json` accepted.
-const MAX_SUMMARY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The hidden first line that identifies the sticky comment of a scenario.
 pub fn marker(scenario: &str) -> String {
     format!("<!-- swarmbench:perf-comment scenario={scenario} -->")
-}
-
-/// Total size of the regular files under `dir`, refusing links and anything odd.
-fn directory_bytes(dir: &Path, limit: u64) -> Result<u64, GithubError> {
-    let mut total = 0u64;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .map_err(|e| GithubError::BadInput(format!("{}: {e}", d.display())))?;
-        for entry in entries {
-            let entry =
-                entry.map_err(|e| GithubError::BadInput(format!("{}: {e}", d.display())))?;
-            let meta = std::fs::symlink_metadata(entry.path())
-                .map_err(|e| GithubError::BadInput(format!("{}: {e}", entry.path().display())))?;
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                total += meta.len();
-            }
-            if total > limit {
-                return Err(GithubError::BadInput(format!(
-                    "{}: the report is larger than the {} MiB cap; refusing to read it",
-                    dir.display(),
-                    limit / (1024 * 1024)
-                )));
-            }
-        }
-    }
-    Ok(total)
-}
-
-/// Reads the summary of an untrusted report directory, within the size caps.
-pub fn load_report(dir: &Path, max_artifact_bytes: u64) -> Result<RunSummary, GithubError> {
-    if !dir.is_dir() {
-        return Err(GithubError::BadInput(format!(
-            "{}: no such report directory (expected the perf run's directory with summary.json)",
-            dir.display()
-        )));
-    }
-    directory_bytes(dir, max_artifact_bytes)?;
-    let path = dir.join("summary.json");
-    let meta = std::fs::symlink_metadata(&path).map_err(|_| {
-        GithubError::BadInput(format!(
-            "{}: missing; is this a perf report?",
-            path.display()
-        ))
-    })?;
-    if !meta.is_file() || meta.len() > MAX_SUMMARY_BYTES {
-        return Err(GithubError::BadInput(format!(
-            "{}: not a regular file under {} MiB",
-            path.display(),
-            MAX_SUMMARY_BYTES / (1024 * 1024)
-        )));
-    }
-    let summary = RunSummary::read(&path).map_err(|e| GithubError::BadInput(e.to_string()))?;
-    if !is_identifier(&summary.scenario.name) {
-        return Err(GithubError::BadInput(format!(
-            "{}: scenario name {} is not a plain identifier; refusing to use it in a comment marker",
-            path.display(),
-            code(&summary.scenario.name)
-        )));
-    }
-    Ok(summary)
 }
 
 /// What the comment links to; all of it comes from the trusted workflow, not the artifact.
@@ -416,6 +346,8 @@ fn environment(summary: &RunSummary) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use crate::compare::{self, GateConfig, MetricSamples};
 
@@ -559,27 +491,5 @@ mod tests {
             body.matches("<details>").count(),
             body.matches("</details>").count()
         );
-    }
-
-    #[test]
-    fn missing_or_oversized_reports_are_refused_before_anything_is_sent() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = load_report(&dir.path().join("nope"), DEFAULT_MAX_ARTIFACT_BYTES).unwrap_err();
-        assert!(e.to_string().contains("no such report directory"), "{e}");
-        let e = load_report(dir.path(), DEFAULT_MAX_ARTIFACT_BYTES).unwrap_err();
-        assert!(e.to_string().contains("summary.json: missing"), "{e}");
-        std::fs::write(dir.path().join("big.bin"), vec![0u8; 4096]).unwrap();
-        let e = load_report(dir.path(), 1024).unwrap_err();
-        assert!(e.to_string().contains("larger than"), "{e}");
-        assert_eq!(crate::Error::from(e).exit_code(), 2);
-        let mut s = fixture();
-        s.scenario.name = "std -->".into();
-        std::fs::write(
-            dir.path().join("summary.json"),
-            serde_json::to_vec(&s).unwrap(),
-        )
-        .unwrap();
-        let e = load_report(dir.path(), DEFAULT_MAX_ARTIFACT_BYTES).unwrap_err();
-        assert!(e.to_string().contains("not a plain identifier"), "{e}");
     }
 }
