@@ -134,6 +134,53 @@ pub struct Cluster {
     launches: Vec<Launch>,
 }
 
+/// Node `index`'s command line: the flags the runner always passes, its external address
+/// behind the switch, a bootstrap address for each of its targets (which are ready), and the
+/// user's extra arguments.
+fn command_line(
+    config: &ClusterConfig,
+    index: usize,
+    targets: &[usize],
+    ready: &[Option<NodeProcess>],
+) -> Vec<String> {
+    let mut args = vec![
+        "--transport".to_owned(),
+        config.transport.as_str().to_owned(),
+        "--target-peers".to_owned(),
+        config.target_peers.to_string(),
+        "--key-seed".to_owned(),
+        (config
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(index as u64))
+        .to_string(),
+    ];
+    if let Some(switch) = &config.network {
+        args.extend([
+            "--external".to_owned(),
+            public_multiaddr(config.transport, switch.public_port(index)),
+        ]);
+    }
+    for &t in targets {
+        let target = ready[t].as_ref().expect("target is ready");
+        let addr = match &config.network {
+            Some(switch) => public_multiaddr(config.transport, switch.public_port(t)),
+            None => target
+                .ready
+                .listen_addrs
+                .first()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        args.extend([
+            "--bootstrap".to_owned(),
+            format!("{addr}/p2p/{}", target.ready.peer_id),
+        ]);
+    }
+    args.extend(config.extra_args.iter().cloned());
+    args
+}
+
 /// A node's command line and where its logs go.
 struct Launch {
     args: Vec<String>,
@@ -181,41 +228,7 @@ impl Cluster {
             if index > 0 && !config.stagger.is_zero() {
                 tokio::time::sleep(config.stagger).await;
             }
-            let mut args = vec![
-                "--transport".to_owned(),
-                config.transport.as_str().to_owned(),
-                "--target-peers".to_owned(),
-                config.target_peers.to_string(),
-                "--key-seed".to_owned(),
-                (config
-                    .seed
-                    .wrapping_mul(1_000_003)
-                    .wrapping_add(index as u64))
-                .to_string(),
-            ];
-            if let Some(switch) = &config.network {
-                args.extend([
-                    "--external".to_owned(),
-                    public_multiaddr(config.transport, switch.public_port(index)),
-                ]);
-            }
-            for &t in node_targets {
-                let target = ready[t].as_ref().expect("target is ready");
-                let addr = match &config.network {
-                    Some(switch) => public_multiaddr(config.transport, switch.public_port(t)),
-                    None => target
-                        .ready
-                        .listen_addrs
-                        .first()
-                        .cloned()
-                        .unwrap_or_default(),
-                };
-                args.extend([
-                    "--bootstrap".to_owned(),
-                    format!("{addr}/p2p/{}", target.ready.peer_id),
-                ]);
-            }
-            args.extend(config.extra_args.iter().cloned());
+            let args = command_line(config, index, node_targets, &ready);
             launches.push(Launch {
                 args: args.clone(),
                 bin: config.node_bin.clone(),
