@@ -20,6 +20,7 @@ use cli::{
     ValidateArgs,
 };
 use perf_runner::{
+    data::output::OutputRoot,
     report,
     run::Outcome,
     scenario::{Overrides, Transport},
@@ -215,7 +216,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
     match perf_runner::tasks::validate::validate(&request) {
         Ok((validation, dir)) => {
             print!("{}", perf_runner::tasks::validate::render(&validation));
-            println!("written: {}", dir.dir.join("validation.md").display());
+            println!("written: {}", dir.validation_md().display());
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -332,7 +333,7 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime, perf_runner::github::Githu
 }
 
 fn history_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.unwrap_or_else(|| project_root().join("target/perf/history"))
+    arg.unwrap_or_else(|| OutputRoot::of_workspace(&project_root()).history())
 }
 
 fn record(args: RecordArgs) -> ExitCode {
@@ -385,11 +386,9 @@ fn trend(args: TrendArgs) -> ExitCode {
         recent: args.recent,
     };
     let trend = history::analyse(&records, &config);
-    let out = args.out.unwrap_or_else(|| {
-        project_root()
-            .join("target/perf/trend")
-            .join(&args.scenario)
-    });
+    let out = args
+        .out
+        .unwrap_or_else(|| OutputRoot::of_workspace(&project_root()).trend(&args.scenario));
     let plots = match render::plots(&out.join("plots"), &trend) {
         Ok(files) => files
             .iter()

@@ -14,6 +14,7 @@ use std::path::Path;
 use super::GithubError;
 use crate::{
     compare::{Comparison, MetricComparison, Mode, Verdict},
+    data::output::RunDir,
     data::summary::RunSummary,
     report::{
         escape::{code, is_identifier, markdown_text},
@@ -71,7 +72,10 @@ pub fn load_report(dir: &Path, max_artifact_bytes: u64) -> Result<RunSummary, Gi
         )));
     }
     directory_bytes(dir, max_artifact_bytes)?;
-    let path = dir.join("summary.json");
+    let path = RunDir {
+        dir: dir.to_path_buf(),
+    }
+    .summary();
     let meta = std::fs::symlink_metadata(&path).map_err(|_| {
         GithubError::BadInput(format!(
             "{}: missing; is this a perf report?",

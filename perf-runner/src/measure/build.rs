@@ -9,6 +9,8 @@ use std::{
     time::Instant,
 };
 
+use crate::data::output::OutputRoot;
+
 /// Why the node could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("building swarm-node failed: {0}")]
@@ -90,7 +92,7 @@ pub fn build_release_node(workspace: &Path, measure: bool) -> Result<BuiltNode, 
 /// Builds the node with the `fault-injection` feature, in its own target directory so the
 /// measured binary is never replaced by it.
 pub fn build_fault_injection_node(workspace: &Path) -> Result<PathBuf, BuildError> {
-    let target = workspace.join("target/perf/fault-injection-target");
+    let target = OutputRoot::of_workspace(workspace).fault_injection_target();
     cargo_build_node(workspace, Some(&target), &["fault-injection"]).map(|(bin, _)| bin)
 }
 
@@ -99,7 +101,7 @@ pub fn binary_size_bytes(bin: &Path) -> Option<u64> {
     std::fs::metadata(bin).ok().map(|m| m.len())
 }
 
-/// A detached git worktree of one commit under `target/perf/worktrees/`, removed on drop.
+/// A detached git worktree of one commit under `<output root>/worktrees/`, removed on drop.
 pub struct Worktree {
     /// Its directory.
     pub path: PathBuf,
@@ -109,7 +111,7 @@ pub struct Worktree {
 impl Worktree {
     /// Checks `commit` (named `git_ref` in messages) out into a fresh worktree.
     pub fn add(workspace: &Path, commit: &str, git_ref: &str) -> Result<Self, BuildError> {
-        let path = workspace.join("target/perf/worktrees").join(commit);
+        let path = OutputRoot::of_workspace(workspace).worktree(commit);
         let path_arg = path.display().to_string();
         let git = |args: &[&str]| {
             Command::new("git")
@@ -166,7 +168,7 @@ pub fn resolve_commit(workspace: &Path, git_ref: &str) -> Result<String, BuildEr
 }
 
 /// Builds swarm-node at another git revision, in a temporary worktree, caching the binary by
-/// commit id under `<workspace>/target/perf/bin/<commit>/`. Returns the binary and the commit.
+/// commit id under `<output root>/bin/<commit>/`. Returns the binary and the commit.
 ///
 /// The worktrees share one target directory, so a second revision reuses the compiled
 /// dependencies of the first.
@@ -175,13 +177,13 @@ pub fn build_revision_node(
     git_ref: &str,
 ) -> Result<(PathBuf, String), BuildError> {
     let commit = resolve_commit(workspace, git_ref)?;
-    let perf_dir = workspace.join("target/perf");
-    let cached = perf_dir.join("bin").join(&commit).join("swarm-node");
+    let root = OutputRoot::of_workspace(workspace);
+    let cached = root.revision_node(&commit);
     if cached.is_file() {
         return Ok((cached, commit));
     }
     let worktree = Worktree::add(workspace, &commit, git_ref)?;
-    let built = cargo_build_node(&worktree.path, Some(&perf_dir.join("worktree-target")), &[]);
+    let built = cargo_build_node(&worktree.path, Some(&root.worktree_target()), &[]);
     drop(worktree);
     let (bin, _) = built.map_err(|e| {
         BuildError(format!(
