@@ -27,7 +27,7 @@ use perf_runner::{
     run::Outcome,
     scenario::{Overrides, Transport},
     tasks::{
-        bench, bisect, comment,
+        Common, bench, bisect, comment,
         history::{self, RecordRequest, TrendRequest},
         perf::{PerfRequest, run_scenario, update_baseline},
         suite,
@@ -115,13 +115,15 @@ fn request(args: PerfRunArgs) -> PerfRequest {
         against: args.against,
         base_node_bin: args.base_node_bin,
         base_node_args: args.base_node_args,
-        baselines: args.baselines.unwrap_or_else(|| root.join("baselines")),
-        threshold: args.threshold,
-        out: args.out,
+        common: Common {
+            baselines: args.baselines.unwrap_or_else(|| root.join("baselines")),
+            threshold: args.threshold,
+            out: args.out,
+            quiet: args.quiet,
+            workspace: root,
+        },
         keep_logs: args.keep_logs,
         measure_build: args.measure_build,
-        quiet: args.quiet,
-        workspace: root,
     }
 }
 
@@ -181,7 +183,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
     match validate::validate(&request) {
         Ok((validation, dir)) => {
             print!("{}", report::validation::render(&validation));
-            println!("written: {}", dir.dir.join("validation.md").display());
+            println!("written: {}", dir.validation_md().display());
             exit(Exit::Success)
         }
         Err(e) => fail(e),
@@ -324,13 +326,15 @@ fn bench(args: BenchArgs) -> ExitCode {
         },
         filter: args.filter,
         against: args.against,
-        baselines: args.baselines.unwrap_or_else(|| root.join("baselines")),
-        out: args.out,
+        common: Common {
+            baselines: args.baselines.unwrap_or_else(|| root.join("baselines")),
+            out: args.out,
+            threshold: args.threshold,
+            quiet: args.quiet,
+            workspace: root,
+        },
         quick: args.quick,
-        threshold: args.threshold,
         update_baseline: args.update_baseline,
-        quiet: args.quiet,
-        workspace: root,
     };
     let outcome = match bench::run(&request) {
         Ok(o) => o,

@@ -577,3 +577,32 @@ fn the_docs_name_only_rust_files_that_exist() {
         );
     }
 }
+#[test]
+fn only_the_output_module_names_the_output_root() {
+    // ARCHITECTURE.md: every path under target/perf comes from perf-runner's data/output.rs.
+    // Comments and unit tests may mention the default root; code may not build it.
+    let root = project_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("perf-runner/src"), &mut files);
+    rust_files(&root.join("xtask/src"), &mut files);
+    let output = root.join("perf-runner/src/data/output.rs");
+    assert!(files.contains(&output), "found only {files:?}");
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| **f != output)
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("").to_owned();
+            code.lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains("target/perf"))
+                .map(|(i, l)| format!("{}:{}: {}", f.display(), i + 1, l.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "build output paths with data::output::OutputRoot instead:\n{}",
+        offenders.join("\n")
+    );
+}

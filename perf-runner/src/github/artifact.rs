@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::GithubError;
 use crate::{
-    data::summary::RunSummary,
+    data::{output::RunDir, summary::RunSummary},
     report::escape::{code, is_identifier},
 };
 
@@ -56,7 +56,10 @@ pub fn load_report(dir: &Path, max_artifact_bytes: u64) -> Result<RunSummary, Gi
         )));
     }
     directory_bytes(dir, max_artifact_bytes)?;
-    let path = dir.join("summary.json");
+    let path = RunDir {
+        dir: dir.to_path_buf(),
+    }
+    .summary();
     let meta = std::fs::symlink_metadata(&path).map_err(|_| {
         GithubError::BadInput(format!(
             "{}: missing; is this a perf report?",

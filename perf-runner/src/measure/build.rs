@@ -9,7 +9,10 @@ use std::{
     time::Instant,
 };
 
-use crate::git::{self, GitError, Worktree};
+use crate::{
+    data::output::OutputRoot,
+    git::{self, GitError, Worktree},
+};
 
 /// Why the node could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +102,7 @@ pub fn build_release_node(workspace: &Path, measure: bool) -> Result<BuiltNode, 
 /// Builds the node with the `fault-injection` feature, in its own target directory so the
 /// measured binary is never replaced by it.
 pub fn build_fault_injection_node(workspace: &Path) -> Result<PathBuf, BuildError> {
-    let target = workspace.join("target/perf/fault-injection-target");
+    let target = OutputRoot::of_workspace(workspace).fault_injection_target();
     cargo_build_node(workspace, Some(&target), &["fault-injection"]).map(|(bin, _)| bin)
 }
 
@@ -108,15 +111,15 @@ pub fn binary_size_bytes(bin: &Path) -> Option<u64> {
     std::fs::metadata(bin).ok().map(|m| m.len())
 }
 
-/// A fresh detached worktree of `commit` under `<workspace>/target/perf/worktrees/`, removed
-/// when dropped.
+/// A fresh detached worktree of `commit` under `<output root>/worktrees/`, removed when
+/// dropped.
 pub fn revision_worktree(workspace: &Path, commit: &str) -> Result<Worktree, GitError> {
-    let path = workspace.join("target/perf/worktrees").join(commit);
+    let path = OutputRoot::of_workspace(workspace).worktree(commit);
     Worktree::add(workspace, &path, commit)
 }
 
 /// Builds swarm-node at another git revision, in a temporary worktree, caching the binary by
-/// commit id under `<workspace>/target/perf/bin/<commit>/`. Returns the binary and the commit.
+/// commit id under `<output root>/bin/<commit>/`. Returns the binary and the commit.
 ///
 /// The worktrees share one target directory, so a second revision reuses the compiled
 /// dependencies of the first.
@@ -125,13 +128,13 @@ pub fn build_revision_node(
     git_ref: &str,
 ) -> Result<(PathBuf, String), BuildError> {
     let commit = git::resolve_commit(workspace, git_ref)?;
-    let perf_dir = workspace.join("target/perf");
-    let cached = perf_dir.join("bin").join(&commit).join("swarm-node");
+    let root = OutputRoot::of_workspace(workspace);
+    let cached = root.revision_node(&commit);
     if cached.is_file() {
         return Ok((cached, commit));
     }
     let worktree = revision_worktree(workspace, &commit)?;
-    let built = cargo_build_node(&worktree.path, Some(&perf_dir.join("worktree-target")), &[]);
+    let built = cargo_build_node(&worktree.path, Some(&root.worktree_target()), &[]);
     drop(worktree);
     let (bin, _) = built.map_err(|e| match e {
         BuildError::Cargo(message) => BuildError::Cargo(format!(

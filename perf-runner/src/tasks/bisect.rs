@@ -160,7 +160,7 @@ pub fn bisect(request: &BisectRequest) -> Result<Bisection, Error> {
             request.metric
         )));
     }
-    let repo = &request.perf.workspace;
+    let repo = &request.perf.common.workspace;
     let (good, commits) = commits_between(repo, &request.good, &request.bad)?;
     eprintln!(
         "bisect: {} commits between {} and {}, about {} probes of scenario {} on {}",
@@ -185,7 +185,8 @@ pub fn bisect(request: &BisectRequest) -> Result<Bisection, Error> {
 }
 
 fn probe(request: &BisectRequest, good: &str, commit: &str) -> Result<Step, Error> {
-    let (bin, _) = crate::measure::build::build_revision_node(&request.perf.workspace, commit)?;
+    let (bin, _) =
+        crate::measure::build::build_revision_node(&request.perf.common.workspace, commit)?;
     let perf_request = PerfRequest {
         node_bin: Some(bin),
         against: Some(good.to_owned()),

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::{
     Error, Exit,
-    data::{output::write_atomic, summary::RunSummary},
+    data::{
+        output::{OutputRoot, RunDir, TrendDir, write_atomic},
+        summary::RunSummary,
+    },
     history::{self, Recorded, Trend, TrendConfig},
     report::trend as render,
     stats::change_point,
@@ -16,7 +19,7 @@ use crate::{
 fn history_dir(workspace: &Path, history: &Option<PathBuf>) -> PathBuf {
     history
         .clone()
-        .unwrap_or_else(|| workspace.join("target/perf/history"))
+        .unwrap_or_else(|| OutputRoot::of_workspace(workspace).history())
 }
 
 /// A run to record.
@@ -33,7 +36,10 @@ pub struct RecordRequest {
 /// Appends the run to its scenario's history; returns the history file and what was done.
 pub fn record(request: &RecordRequest) -> Result<(PathBuf, Recorded), Error> {
     let file = if request.run.is_dir() {
-        request.run.join("summary.json")
+        RunDir {
+            dir: request.run.clone(),
+        }
+        .summary()
     } else {
         request.run.clone()
     };
@@ -109,17 +115,16 @@ pub fn trend(request: &TrendRequest) -> Result<TrendOutcome, Error> {
         recent: request.recent,
     };
     let trend = history::analyse(&records, &config);
-    let out = request.out.clone().unwrap_or_else(|| {
-        request
-            .workspace
-            .join("target/perf/trend")
-            .join(&request.scenario)
-    });
-    let (plots, plot_error) = match render::plots(&out.join("plots"), &trend) {
+    let out = TrendDir {
+        dir: request.out.clone().unwrap_or_else(|| {
+            OutputRoot::of_workspace(&request.workspace).trend(&request.scenario)
+        }),
+    };
+    let (plots, plot_error) = match render::plots(&out.plots(), &trend) {
         Ok(files) => (
             files
                 .iter()
-                .filter_map(|f| f.strip_prefix(&out).ok())
+                .filter_map(|f| f.strip_prefix(&out.dir).ok())
                 .map(|f| f.display().to_string())
                 .collect(),
             None,
@@ -128,25 +133,25 @@ pub fn trend(request: &TrendRequest) -> Result<TrendOutcome, Error> {
     };
     let markdown = render::markdown(&trend, &plots);
     write_files(&out, &trend, &markdown).map_err(|source| Error::Io {
-        path: out.clone(),
+        path: out.dir.clone(),
         source,
     })?;
     super::write_step_summary(&markdown);
     Ok(TrendOutcome {
         trend,
         markdown,
-        written: out.join("trend.md"),
+        written: out.markdown(),
         plot_error,
         fail_on_regression: request.fail_on_regression,
     })
 }
 
 /// `trend.md`, `trend.json`, and `alert.md` exactly when a recent change point regressed.
-fn write_files(out: &Path, trend: &Trend, markdown: &str) -> std::io::Result<()> {
+fn write_files(out: &TrendDir, trend: &Trend, markdown: &str) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(trend).expect("trend serializes");
-    write_atomic(&out.join("trend.md"), markdown.as_bytes())?;
-    write_atomic(&out.join("trend.json"), &json)?;
-    let alert = out.join("alert.md");
+    write_atomic(&out.markdown(), markdown.as_bytes())?;
+    write_atomic(&out.json(), &json)?;
+    let alert = out.alert();
     if trend.recent_regressions.is_empty() {
         // An alert from an earlier trend no longer holds: it must not linger.
         match std::fs::remove_file(&alert) {
@@ -193,17 +198,20 @@ mod tests {
     #[test]
     fn an_alert_is_written_for_a_recent_regression_and_removed_when_it_is_stale() {
         let out = tempfile::tempdir().unwrap();
+        let files = TrendDir {
+            dir: out.path().into(),
+        };
         let alert = out.path().join("alert.md");
-        write_files(out.path(), &trend(true), "# regressed").unwrap();
+        write_files(&files, &trend(true), "# regressed").unwrap();
         assert_eq!(std::fs::read_to_string(&alert).unwrap(), "# regressed");
         assert!(out.path().join("trend.json").is_file());
-        write_files(out.path(), &trend(false), "# fine").unwrap();
+        write_files(&files, &trend(false), "# fine").unwrap();
         assert!(!alert.exists(), "a stale alert must not linger");
         assert_eq!(
             std::fs::read_to_string(out.path().join("trend.md")).unwrap(),
             "# fine"
         );
-        write_files(out.path(), &trend(false), "# fine").unwrap();
+        write_files(&files, &trend(false), "# fine").unwrap();
     }
 
     #[test]

@@ -10,15 +10,18 @@ use std::path::PathBuf;
 use crate::{
     Error,
     cluster::check_node_bin,
-    compare::{self, Comparison, GateConfig, MetricSamples, Mode},
-    data::baseline::{self, Baseline},
+    compare::Comparison,
+    data::baseline,
     data::env::{Revision, short_commit},
-    data::summary::RunSummary,
     measure::build::{binary_size_bytes, build_release_node, build_revision_node},
     report::plots::{self, PlotData},
     report::progress::ProgressBarObserver,
     run::{self, Arm, RunConfig, RunResult},
     scenario::{self, Overrides, Scenario},
+    tasks::{
+        Common,
+        gate::{self, Base, Gate},
+    },
 };
 
 /// What the user asked for.
@@ -38,20 +41,12 @@ pub struct PerfRequest {
     pub base_node_bin: Option<PathBuf>,
     /// Extra arguments for the base arm's nodes.
     pub base_node_args: Vec<String>,
-    /// Directory of committed baselines.
-    pub baselines: PathBuf,
-    /// One fixed threshold for every metric (`--threshold`).
-    pub threshold: Option<f64>,
-    /// Output root; default `<workspace>/target/perf`.
-    pub out: Option<PathBuf>,
+    /// Workspace, baselines, output root, threshold; `quiet` hides the progress bar.
+    pub common: Common,
     /// Keep node logs of successful repetitions.
     pub keep_logs: bool,
     /// Touch and rebuild the node to measure build time.
     pub measure_build: bool,
-    /// No progress bar.
-    pub quiet: bool,
-    /// The swarmbench repository.
-    pub workspace: PathBuf,
 }
 
 /// A run and what it was compared with.
@@ -90,48 +85,38 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
     let stored = if paired {
         None
     } else {
-        baseline::load(&request.baselines, &scenario.name)?
+        baseline::load(&request.common.baselines, &scenario.name)?
     };
     let mut arms = vec![head_arm(request)?];
     if paired {
         arms.push(base_arm(request)?);
     }
     let mut result = execute(request, &scenario, arms)?;
-    let gate = gate_config(request, &scenario);
-    let (comparison, notice) = if paired {
-        let base_label = match (&request.against, &result.summaries[1].revision.commit) {
-            (Some(r), commit) => format!("revision {r} ({})", short_commit(commit)),
-            (None, _) => format!("binary {}", result.summaries[1].node_bin),
+    let gate = gate_for(request, &scenario, None);
+    let base = if paired {
+        let summary = &result.summaries[1];
+        let label = match &request.against {
+            Some(r) => gate::revision_label(r, &summary.revision.commit),
+            None => format!("binary {}", summary.node_bin),
         };
-        (
-            Some(paired_comparison(
-                &result.summaries[0],
-                &result.summaries[1],
-                base_label,
-                &gate,
-                None,
-            )),
-            None,
-        )
-    } else if let Some(stored) = &stored {
-        (
-            Some(baseline_comparison(
-                &result.summaries[0],
-                stored,
-                request,
-                &gate,
-            )),
-            None,
-        )
+        Some(Base::Arm { summary, label })
     } else {
-        let notice = format!(
-            "no baseline for scenario {:?} in {}: nothing to compare with. Create one with `cargo xtask perf baseline update {}`, or compare with a revision using --against <git-ref>",
-            scenario.name,
-            request.baselines.display(),
-            scenario.name
-        );
-        (None, Some(notice))
+        stored.as_ref().map(|stored| Base::Baseline {
+            stored,
+            dir: &request.common.baselines,
+        })
     };
+    let comparison = base.map(|base| gate::compare(&result.summaries[0], base, &gate));
+    let notice = comparison.is_none().then(|| {
+        gate::no_baseline_notice(
+            &format!(
+                "no baseline for scenario {:?} in {}",
+                scenario.name,
+                request.common.baselines.display()
+            ),
+            &format!("cargo xtask perf baseline update {}", scenario.name),
+        )
+    });
     result.summaries[0].comparison = comparison.clone();
     let plot_error = draw_plots(&mut result).err().map(|e| e.to_string());
     crate::report::write_run_files(&result.dir, &result.summaries[0])?;
@@ -156,16 +141,17 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
             return Err(Error::Bisect(format!("the run failed: {message}")));
         }
     }
-    let label = format!(
-        "revision {}",
-        short_commit(&result.summaries[1].revision.commit)
-    );
-    let comparison = paired_comparison(
+    let base = Base::Arm {
+        summary: &result.summaries[1],
+        label: format!(
+            "revision {}",
+            short_commit(&result.summaries[1].revision.commit)
+        ),
+    };
+    let comparison = gate::compare(
         &result.summaries[0],
-        &result.summaries[1],
-        label,
-        &gate_config(request, &scenario),
-        Some(metric),
+        base,
+        &gate_for(request, &scenario, Some(metric)),
     );
     result.summaries[0].comparison = Some(comparison.clone());
     crate::report::write_run_files(&result.dir, &result.summaries[0])?;
@@ -176,7 +162,7 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
 pub fn update_baseline(request: &PerfRequest) -> Result<(RunResult, PathBuf), Error> {
     let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
     let result = execute(request, &scenario, vec![head_arm(request)?])?;
-    let path = baseline::store(&request.baselines, &result.summaries[0])?;
+    let path = baseline::store(&request.common.baselines, &result.summaries[0])?;
     Ok((result, path))
 }
 
@@ -184,14 +170,11 @@ fn execute(request: &PerfRequest, scenario: &Scenario, arms: Vec<Arm>) -> Result
     let config = RunConfig {
         scenario: scenario.clone(),
         arms,
-        out_root: request
-            .out
-            .clone()
-            .unwrap_or_else(|| request.workspace.join("target/perf")),
+        out_root: request.common.output_root().dir,
         keep_logs: request.keep_logs,
         write_files: crate::report::write_run_files,
     };
-    let observer = ProgressBarObserver::new(&config.scenario.name, request.quiet);
+    let observer = ProgressBarObserver::new(&config.scenario.name, request.common.quiet);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -209,7 +192,7 @@ fn head_arm(request: &PerfRequest) -> Result<Arm, Error> {
             (bin.clone(), None)
         }
         None => {
-            let built = build_release_node(&request.workspace, request.measure_build)?;
+            let built = build_release_node(&request.common.workspace, request.measure_build)?;
             (built.bin, built.build_time_s)
         }
     };
@@ -219,7 +202,7 @@ fn head_arm(request: &PerfRequest) -> Result<Arm, Error> {
         node_bin,
         node_args: request.node_args.clone(),
         build_time_s,
-        revision: Revision::of(&request.workspace),
+        revision: Revision::of(&request.common.workspace),
     })
 }
 
@@ -236,7 +219,7 @@ fn base_arm(request: &PerfRequest) -> Result<Arm, Error> {
             )
         }
         (None, Some(git_ref)) => {
-            let (bin, commit) = build_revision_node(&request.workspace, git_ref)?;
+            let (bin, commit) = build_revision_node(&request.common.workspace, git_ref)?;
             (
                 bin,
                 Revision {
@@ -257,79 +240,16 @@ fn base_arm(request: &PerfRequest) -> Result<Arm, Error> {
     })
 }
 
-fn gate_config(request: &PerfRequest, scenario: &Scenario) -> GateConfig {
-    GateConfig {
-        overrides: scenario.thresholds.clone(),
-        global: request.threshold,
-        ..GateConfig::default()
+/// The gate of a perf comparison. A baseline from another machine gets one warning per
+/// difference; a paired run's arms share the machine.
+fn gate_for<'a>(request: &PerfRequest, scenario: &Scenario, only: Option<&'a str>) -> Gate<'a> {
+    Gate {
+        config: gate::config(&request.common, scenario.thresholds.clone()),
+        only,
+        environment_warning: |difference| {
+            format!(
+                "the baseline was measured on a different environment ({difference}); differences may come from the machine, not the code"
+            )
+        },
     }
-}
-
-/// Paired comparison: samples matched by repetition index.
-/// With `only`, just that metric is compared (Holm's family is then that metric alone).
-fn paired_comparison(
-    head: &RunSummary,
-    base: &RunSummary,
-    base_label: String,
-    gate: &GateConfig,
-    only: Option<&str>,
-) -> Comparison {
-    let pairs: Vec<(String, Vec<f64>, Vec<f64>)> = head
-        .metrics
-        .iter()
-        .filter(|h| only.is_none_or(|name| h.name == name))
-        .filter_map(|h| {
-            let b = base.metric(&h.name)?;
-            let (mut bs, mut hs) = (Vec::new(), Vec::new());
-            for (rep, hv) in h.repetitions.iter().zip(&h.samples) {
-                if let Some(i) = b.repetitions.iter().position(|r| r == rep) {
-                    bs.push(b.samples[i]);
-                    hs.push(*hv);
-                }
-            }
-            Some((h.name.clone(), bs, hs))
-        })
-        .collect();
-    let samples: Vec<MetricSamples> = pairs
-        .iter()
-        .map(|(name, b, h)| MetricSamples {
-            name,
-            base: b,
-            head: h,
-        })
-        .collect();
-    compare::compare(Mode::Paired, base_label, &samples, gate)
-}
-
-/// Unpaired comparison with a committed baseline, with a warning per fingerprint difference.
-fn baseline_comparison(
-    head: &RunSummary,
-    stored: &Baseline,
-    request: &PerfRequest,
-    gate: &GateConfig,
-) -> Comparison {
-    let samples: Vec<MetricSamples> = head
-        .metrics
-        .iter()
-        .filter_map(|h| {
-            Some(MetricSamples {
-                name: &h.name,
-                base: stored.samples(&h.name)?,
-                head: &h.samples,
-            })
-        })
-        .collect();
-    let label = format!(
-        "baseline {} (commit {}, recorded {})",
-        baseline::path(&request.baselines, &stored.scenario).display(),
-        short_commit(&stored.revision.commit),
-        stored.recorded_at
-    );
-    let mut comparison = compare::compare(Mode::Unpaired, label, &samples, gate);
-    for difference in head.environment.differences(&stored.environment) {
-        comparison.warnings.push(format!(
-            "the baseline was measured on a different environment ({difference}); differences may come from the machine, not the code"
-        ));
-    }
-    comparison
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::data::suite::{Entry, Status, Suite};
 use crate::{
     Error,
-    data::output::{RunDir, write_atomic},
+    data::output::write_atomic,
     run::Outcome,
     tasks::perf::{PerfRequest, run_scenario},
 };
@@ -135,23 +135,19 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
             break;
         }
     }
-    let root = template
-        .out
-        .clone()
-        .unwrap_or_else(|| template.workspace.join("target/perf"));
-    let dir =
-        RunDir::create(&root, &format!("suite-{}", suite.name)).map_err(|source| Error::Io {
-            path: root.clone(),
-            source,
-        })?;
-    let md = dir.dir.join("suite.md");
+    let root = template.common.output_root();
+    let dir = root.create_suite(suite.name).map_err(|source| Error::Io {
+        path: root.dir.clone(),
+        source,
+    })?;
+    let md = dir.suite_md();
     let io = |path: PathBuf| move |source| Error::Io { path, source };
     write_atomic(
         &md,
         crate::report::suite::render(suite, &entries).as_bytes(),
     )
     .map_err(io(md.clone()))?;
-    let json = dir.dir.join("suite.json");
+    let json = dir.suite_json();
     write_atomic(
         &json,
         &serde_json::to_vec_pretty(&serde_json::json!({"suite": suite, "entries": entries}))

@@ -21,7 +21,10 @@ use crate::{
     measure::build::{build_fault_injection_node, build_release_node},
     run::Outcome,
     stats::descriptive::quantile,
-    tasks::perf::{PerfRequest, run_scenario},
+    tasks::{
+        Common,
+        perf::{PerfRequest, run_scenario},
+    },
 };
 
 /// Gated latency metrics on the path the injected delay slows down (gossip message handling
@@ -46,19 +49,16 @@ pub struct ValidateRequest {
 
 /// Runs both experiments and writes `validation.json` and `validation.md`.
 pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error> {
-    let workspace = &request.perf.workspace;
-    let root = request
-        .perf
-        .out
-        .clone()
-        .unwrap_or_else(|| workspace.join("target/perf"))
-        .join("validate");
+    let workspace = &request.perf.common.workspace;
+    let root = request.perf.common.output_root().validate();
     let scenario = crate::scenario::resolve(&request.perf.scenario)?
         .with_overrides(&request.perf.overrides)?;
-    let dir = RunDir::create(&root, &scenario.name).map_err(|source| Error::Io {
-        path: root.clone(),
-        source,
-    })?;
+    let dir = root
+        .create_run(&scenario.name)
+        .map_err(|source| Error::Io {
+            path: root.dir.clone(),
+            source,
+        })?;
     let plain = build_release_node(workspace, false)?.bin;
     let injected = build_fault_injection_node(workspace)?;
 
@@ -87,7 +87,10 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
         |name: &str| (name == "aa" && request.aa) || (name == "injected" && request.injected);
     for (name, perf) in experiments.into_iter().filter(|(name, _)| wanted(name)) {
         let perf = PerfRequest {
-            out: Some(dir.dir.join("runs").join(name)),
+            common: Common {
+                out: Some(dir.experiment_runs(name).dir),
+                ..perf.common
+            },
             against: None,
             ..perf
         };
@@ -106,13 +109,12 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
     );
     let io = |path: PathBuf| move |source| Error::Io { path, source };
     let json = serde_json::to_vec_pretty(&validation).expect("validation serializes");
-    write_atomic(&dir.dir.join("validation.json"), &json)
-        .map_err(io(dir.dir.join("validation.json")))?;
+    write_atomic(&dir.validation_json(), &json).map_err(io(dir.validation_json()))?;
     write_atomic(
-        &dir.dir.join("validation.md"),
+        &dir.validation_md(),
         crate::report::validation::render(&validation).as_bytes(),
     )
-    .map_err(io(dir.dir.join("validation.md")))?;
+    .map_err(io(dir.validation_md()))?;
     Ok((validation, dir))
 }
 

@@ -18,15 +18,18 @@ use std::{
 
 use crate::{
     Error,
-    compare::{self, Comparison, GateConfig, MetricSamples, Mode},
     data::baseline::{self, Baseline},
-    data::env::{Fingerprint, Revision, short_commit},
+    data::env::{Fingerprint, Revision},
     data::metrics,
-    data::output::RunDir,
+    data::output::{BenchResults, OutputRoot, RunDir},
     data::summary::{MetricResult, RunSummary, SCHEMA_VERSION, ScenarioInfo},
     git,
     measure::build::revision_worktree,
     stats::descriptive::summarize,
+    tasks::{
+        Common,
+        gate::{self, Base, Gate},
+    },
 };
 
 /// The iai-callgrind version `benches/Cargo.toml` pins; the runner binary must match it.
@@ -72,26 +75,19 @@ pub struct Kinds {
 /// What the user asked for.
 #[derive(Debug, Clone)]
 pub struct BenchRequest {
-    /// The swarmbench repository.
-    pub workspace: PathBuf,
+    /// Workspace, baselines, output root, threshold; `quiet` hides cargo's and the harnesses'
+    /// output.
+    pub common: Common,
     /// Harnesses.
     pub kinds: Kinds,
     /// Only cases whose name contains this.
     pub filter: Option<String>,
     /// Compare with this revision instead of the baseline.
     pub against: Option<String>,
-    /// Directory of committed baselines.
-    pub baselines: PathBuf,
-    /// Output root; default `<workspace>/target/perf`.
-    pub out: Option<PathBuf>,
     /// Shorter criterion measurement (1 s warm-up, 3 s measurement per case).
     pub quick: bool,
-    /// Fixed threshold for every metric.
-    pub threshold: Option<f64>,
     /// Store the result as `baselines/bench.json` instead of comparing.
     pub update_baseline: bool,
-    /// Hide cargo's and the harnesses' output.
-    pub quiet: bool,
 }
 
 /// A finished benchmark run.
@@ -105,21 +101,6 @@ pub struct BenchOutcome {
     pub notice: Option<String>,
     /// The baseline written, with `update_baseline`.
     pub baseline_written: Option<PathBuf>,
-}
-
-/// Where `--against` results come from, and where the working tree's go.
-struct ResultDirs {
-    criterion: PathBuf,
-    iai: PathBuf,
-}
-
-impl ResultDirs {
-    fn under(root: &Path) -> Self {
-        Self {
-            criterion: root.join("criterion"),
-            iai: root.join("iai"),
-        }
-    }
 }
 
 fn on_path(binary: &str, path_var: &std::ffi::OsStr) -> Option<PathBuf> {
@@ -295,7 +276,7 @@ fn measure(
     let cases = list_cases(dir, target_dir)?;
     let selected = select(&cases, request.filter.as_deref())?;
     // Results of this run only: stale files of cases filtered out must not come back.
-    let results = ResultDirs::under(&target_dir.join("swarmbench-results"));
+    let results = BenchResults::in_target(target_dir);
     let _ = std::fs::remove_dir_all(&results.criterion);
     let _ = std::fs::remove_dir_all(&results.iai);
     let mut wall = Vec::new();
@@ -317,7 +298,7 @@ fn measure(
                 ("IAI_CALLGRIND_HOME", results.iai.as_os_str()),
                 ("IAI_CALLGRIND_SAVE_SUMMARY", "json".as_ref()),
             ],
-            request.quiet,
+            request.common.quiet,
         )?;
         counts = iai::read(&results.iai)?;
         counts.retain(|c| selected.contains(&c.case));
@@ -335,7 +316,7 @@ fn measure(
             request.filter.as_deref(),
             timing,
             &[("CRITERION_HOME", results.criterion.as_os_str())],
-            request.quiet,
+            request.common.quiet,
         )?;
         wall = criterion::read(&results.criterion, GROUP)?;
     }
@@ -420,81 +401,60 @@ pub fn to_summary(
     }
 }
 
-fn samples_of<'a>(summary: &'a RunSummary, name: &str) -> Option<&'a [f64]> {
-    summary.metric(name).map(|m| m.samples.as_slice())
-}
-
-fn comparison(
-    head: &RunSummary,
-    base: &RunSummary,
-    label: String,
-    gate: &GateConfig,
-) -> Comparison {
-    let samples: Vec<MetricSamples> = head
-        .metrics
-        .iter()
-        .filter_map(|h| {
-            Some(MetricSamples {
-                name: &h.name,
-                base: samples_of(base, &h.name)?,
-                head: &h.samples,
-            })
-        })
-        .collect();
-    let mut c = compare::compare(Mode::Unpaired, label, &samples, gate);
-    for d in head.environment.differences(&base.environment) {
-        c.warnings.push(format!(
-            "the base was measured on a different environment ({d}): wall times may differ because of the machine; instruction counts depend only on the binary"
-        ));
+/// The gate of a benchmark comparison. Its base always ran separately, perhaps elsewhere.
+fn bench_gate(common: &Common) -> Gate<'static> {
+    Gate {
+        config: gate::config(common, Default::default()),
+        only: None,
+        environment_warning: |difference| {
+            format!(
+                "the base was measured on a different environment ({difference}): wall times may differ because of the machine; instruction counts depend only on the binary"
+            )
+        },
     }
-    c
 }
 
 /// Runs the benchmarks, compares, writes the run directory.
 pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
+    let common = &request.common;
     let started_at = chrono::Utc::now().to_rfc3339();
     let runner_dir = if request.kinds.instructions {
-        Some(check_instruction_tools(&request.workspace)?)
+        Some(check_instruction_tools(&common.workspace)?)
     } else {
         None
     };
     // Read the baseline first: a bad one is a configuration error, before minutes of work.
     let stored: Option<Baseline> = if request.against.is_none() && !request.update_baseline {
-        baseline::load(&request.baselines, SCENARIO)?
+        baseline::load(&common.baselines, SCENARIO)?
     } else {
         None
     };
-    let target_dir = request.workspace.join("target");
+    let target_dir = common.workspace.join("target");
     let (wall, counts) = measure(
-        &request.workspace,
+        &common.workspace,
         &target_dir,
         request,
         runner_dir.as_deref(),
     )?;
-    let mut summary = to_summary(&wall, &counts, Revision::of(&request.workspace), started_at);
-    let gate = GateConfig {
-        global: request.threshold,
-        ..GateConfig::default()
-    };
-    let out_root = request
-        .out
-        .clone()
-        .unwrap_or_else(|| request.workspace.join("target/perf"));
-    let dir = RunDir::create(&out_root, SCENARIO).map_err(|source| Error::Io {
-        path: out_root.clone(),
+    let mut summary = to_summary(&wall, &counts, Revision::of(&common.workspace), started_at);
+    let gate = bench_gate(common);
+    let out_root = common.output_root();
+    let dir = out_root.create_run(SCENARIO).map_err(|source| Error::Io {
+        path: out_root.dir.clone(),
         source,
     })?;
     let mut notice = None;
     let mut baseline_written = None;
     if let Some(git_ref) = &request.against {
-        let commit = git::resolve_commit(&request.workspace, git_ref)?;
-        let worktree = revision_worktree(&request.workspace, &commit)?;
+        let commit = git::resolve_commit(&common.workspace, git_ref)?;
+        let worktree = revision_worktree(&common.workspace, &commit)?;
         if !worktree.path.join("benches/Cargo.toml").is_file() {
             return Err(Error::Bench(BenchError::Cargo(format!(
                 "revision {git_ref} has no benches/ to compare with"
             ))));
         }
-        let base_target = request.workspace.join("target/perf/worktree-target");
+        // Worktree builds share one target directory in the workspace, whatever --out says.
+        let base_target = OutputRoot::of_workspace(&common.workspace).worktree_target();
         let (base_wall, base_counts) =
             measure(&worktree.path, &base_target, request, runner_dir.as_deref())?;
         drop(worktree);
@@ -512,31 +472,26 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
             source,
         })?;
         crate::report::write_run_files(&arm, &base)?;
-        summary.comparison = Some(comparison(
-            &summary,
-            &base,
-            format!("revision {git_ref} ({})", short_commit(&commit)),
-            &gate,
-        ));
+        let base = Base::Run {
+            summary: &base,
+            label: gate::revision_label(git_ref, &commit),
+        };
+        summary.comparison = Some(gate::compare(&summary, base, &gate));
     } else if request.update_baseline {
-        baseline_written = Some(baseline::store(&request.baselines, &summary)?);
+        baseline_written = Some(baseline::store(&common.baselines, &summary)?);
     } else if let Some(stored) = &stored {
-        let base = stored_as_summary(stored, &summary);
-        summary.comparison = Some(comparison(
-            &summary,
-            &base,
-            format!(
-                "baseline {} (commit {}, recorded {})",
-                baseline::path(&request.baselines, SCENARIO).display(),
-                short_commit(&stored.revision.commit),
-                stored.recorded_at
-            ),
-            &gate,
-        ));
+        let base = Base::Baseline {
+            stored,
+            dir: &common.baselines,
+        };
+        summary.comparison = Some(gate::compare(&summary, base, &gate));
     } else {
-        notice = Some(format!(
-            "no baseline in {}: nothing to compare with. Create one with `cargo xtask bench --update-baseline`, or compare with a revision using --against <git-ref>",
-            baseline::path(&request.baselines, SCENARIO).display()
+        notice = Some(gate::no_baseline_notice(
+            &format!(
+                "no baseline in {}",
+                baseline::path(&common.baselines, SCENARIO).display()
+            ),
+            "cargo xtask bench --update-baseline",
         ));
     }
     crate::report::write_run_files(&dir, &summary)?;
@@ -547,20 +502,6 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
         notice,
         baseline_written,
     })
-}
-
-/// A stored baseline in the shape `comparison` reads.
-fn stored_as_summary(stored: &Baseline, like: &RunSummary) -> RunSummary {
-    let mut base = like.clone();
-    base.environment = stored.environment.clone();
-    for m in &mut base.metrics {
-        m.samples = stored
-            .samples(&m.name)
-            .map(<[f64]>::to_vec)
-            .unwrap_or_default();
-    }
-    base.metrics.retain(|m| !m.samples.is_empty());
-    base
 }
 
 #[cfg(test)]
