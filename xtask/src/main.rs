@@ -21,6 +21,7 @@ use cli::{
 };
 use perf_runner::{
     Exit,
+    data::{comparison::Comparison, summary::RunSummary},
     github::client::Posted,
     report,
     report::comment::Links,
@@ -134,21 +135,12 @@ fn perf_run(args: PerfRunArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let summary = &outcome.result.summaries[0];
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(summary).expect("summary serializes")
-        );
-    } else {
-        print!("{}", report::terminal::render(summary));
-        if let Some(comparison) = &outcome.comparison {
-            print!(
-                "{}",
-                report::terminal::render_comparison(comparison, std::io::stdout().is_terminal())
-            );
-        }
-        println!("report: {}", outcome.result.dir.report_md().display());
-    }
+    print_result(
+        json,
+        summary,
+        outcome.comparison.as_ref(),
+        &outcome.result.dir.report_md(),
+    );
     if let Some(notice) = &outcome.notice {
         eprintln!("note: {notice}");
     }
@@ -163,13 +155,29 @@ fn perf_run(args: PerfRunArgs) -> ExitCode {
         ),
         Outcome::Failed(message) => eprintln!("error: the run failed: {message}"),
     }
-    exit(Exit::of_run(
-        &outcome.result.outcome,
-        outcome
-            .comparison
-            .as_ref()
-            .is_some_and(|c| !c.regressions().is_empty()),
-    ))
+    exit(outcome.exit())
+}
+
+/// The summary as JSON (`--json`), or the terminal table with the comparison and the report's
+/// path.
+fn print_result(
+    json: bool,
+    summary: &RunSummary,
+    comparison: Option<&Comparison>,
+    report_md: &Path,
+) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(summary).expect("summary serializes")
+        );
+    } else {
+        let color = std::io::stdout().is_terminal();
+        print!(
+            "{}",
+            report::terminal::run_result(summary, comparison, report_md, color)
+        );
+    }
 }
 
 fn validate(args: ValidateArgs) -> ExitCode {
@@ -340,34 +348,19 @@ fn bench(args: BenchArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&outcome.summary).expect("summary serializes")
-        );
-    } else {
-        print!("{}", report::terminal::render(&outcome.summary));
-        if let Some(c) = &outcome.summary.comparison {
-            print!(
-                "{}",
-                report::terminal::render_comparison(c, std::io::stdout().is_terminal())
-            );
-        }
-        println!("report: {}", outcome.dir.report_md().display());
-    }
+    print_result(
+        args.json,
+        &outcome.summary,
+        outcome.summary.comparison.as_ref(),
+        &outcome.dir.report_md(),
+    );
     if let Some(path) = &outcome.baseline_written {
         println!("baseline written: {}", path.display());
     }
     if let Some(notice) = &outcome.notice {
         eprintln!("note: {notice}");
     }
-    exit(Exit::verdict(
-        outcome
-            .summary
-            .comparison
-            .as_ref()
-            .is_some_and(|c| !c.regressions().is_empty()),
-    ))
+    exit(outcome.exit())
 }
 
 fn test(args: TestArgs) -> anyhow::Result<ExitCode> {

@@ -1,6 +1,27 @@
 //! The table printed at the end of a run.
 
-use crate::{data::summary::RunSummary, report::format_value};
+use std::path::Path;
+
+use crate::{
+    data::{comparison::Comparison, summary::RunSummary},
+    report::format_value,
+};
+
+/// What `perf` and `bench` print after a run: the metric table, the comparison when there
+/// is one, and where the full report went.
+pub fn run_result(
+    summary: &RunSummary,
+    comparison: Option<&Comparison>,
+    report_md: &Path,
+    color: bool,
+) -> String {
+    let mut out = render(summary);
+    if let Some(c) = comparison {
+        out.push_str(&render_comparison(c, color));
+    }
+    out.push_str(&format!("report: {}\n", report_md.display()));
+    out
+}
 
 /// A plain-text table: metric, median, range, noise, unit.
 pub fn render(summary: &RunSummary) -> String {

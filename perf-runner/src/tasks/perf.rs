@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use crate::{
-    Error,
+    Error, Exit,
     cluster::check_node_bin,
     compare::Comparison,
     data::baseline,
@@ -59,6 +59,17 @@ pub struct PerfOutcome {
     pub notice: Option<String>,
     /// Why the plots are missing, if they are: plots never fail a run.
     pub plot_error: Option<String>,
+}
+
+impl PerfOutcome {
+    /// How the command ends: a failed or interrupted run first, then the verdict.
+    pub fn exit(&self) -> Exit {
+        let regressed = self
+            .comparison
+            .as_ref()
+            .is_some_and(|c| !c.regressions().is_empty());
+        Exit::of_run(&self.result.outcome, regressed)
+    }
 }
 
 /// Draws the plots of a finished run and lists them in the head summary.

@@ -17,7 +17,7 @@ use std::{
 };
 
 use crate::{
-    Error,
+    Error, Exit,
     data::baseline::{self, Baseline},
     data::env::{Fingerprint, Revision},
     data::metrics,
@@ -101,6 +101,18 @@ pub struct BenchOutcome {
     pub notice: Option<String>,
     /// The baseline written, with `update_baseline`.
     pub baseline_written: Option<PathBuf>,
+}
+
+impl BenchOutcome {
+    /// How the command ends: 1 when a gated case regressed, else 0.
+    pub fn exit(&self) -> Exit {
+        Exit::verdict(
+            self.summary
+                .comparison
+                .as_ref()
+                .is_some_and(|c| !c.regressions().is_empty()),
+        )
+    }
 }
 
 fn on_path(binary: &str, path_var: &std::ffi::OsStr) -> Option<PathBuf> {
