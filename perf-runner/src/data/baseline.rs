@@ -1,5 +1,5 @@
-//! Committed baselines: `baselines/<scenario>.json`, read for comparison, written only by
-//! `cargo xtask perf baseline update`.
+//! Committed baselines: `baselines/<scenario>.json`, read for comparison, written only on an
+//! explicit request (`cargo xtask perf baseline update`, `cargo xtask bench --update-baseline`).
 //!
 //! **API Boundary.** A baseline keeps every raw sample with the environment fingerprint and
 //! the commit it measured, so any statistic can be recomputed and a comparison across
