@@ -1,8 +1,9 @@
 //! `cargo xtask bench` end to end on the real benchmarks: instruction counts are identical
 //! from run to run, a planted extra loop is a regression, unknown names are listed.
 //!
-//! These build `benches/` in the bench profile once (a few minutes on a cold cache) and run
-//! iai-callgrind under valgrind (installed by `cargo xtask test`). They run one at a time.
+//! These build `benches/` in the bench profile once (about 700 s of CPU on a cold cache;
+//! `cargo xtask test` lowers it to opt-level 1 without LTO, see TEST_BENCH_PROFILE in xtask)
+//! and run iai-callgrind under valgrind (installed by `cargo xtask test`). They run one at a time.
 
 mod common;
 
