@@ -426,6 +426,33 @@ fn bench_gate(common: &Common) -> Gate<'static> {
     }
 }
 
+/// Builds and measures the benchmarks of `git_ref` in a worktree; returns its summary and
+/// commit.
+fn measure_revision(
+    request: &BenchRequest,
+    git_ref: &str,
+    runner_dir: Option<&Path>,
+) -> Result<(RunSummary, String), Error> {
+    let workspace = &request.common.workspace;
+    let commit = git::resolve_commit(workspace, git_ref)?;
+    let worktree = revision_worktree(workspace, &commit)?;
+    if !worktree.path.join("benches/Cargo.toml").is_file() {
+        return Err(Error::Bench(BenchError::Cargo(format!(
+            "revision {git_ref} has no benches/ to compare with"
+        ))));
+    }
+    // Worktree builds share one target directory in the workspace, whatever --out says.
+    let base_target = OutputRoot::of_workspace(workspace).worktree_target();
+    let (wall, counts) = measure(&worktree.path, &base_target, request, runner_dir)?;
+    drop(worktree);
+    let revision = Revision {
+        commit: commit.clone(),
+        dirty: false,
+    };
+    let summary = to_summary(&wall, &counts, revision, chrono::Utc::now().to_rfc3339());
+    Ok((summary, commit))
+}
+
 /// Runs the benchmarks, compares, writes the run directory.
 pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
     let common = &request.common;
@@ -458,27 +485,7 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
     let mut notice = None;
     let mut baseline_written = None;
     if let Some(git_ref) = &request.against {
-        let commit = git::resolve_commit(&common.workspace, git_ref)?;
-        let worktree = revision_worktree(&common.workspace, &commit)?;
-        if !worktree.path.join("benches/Cargo.toml").is_file() {
-            return Err(Error::Bench(BenchError::Cargo(format!(
-                "revision {git_ref} has no benches/ to compare with"
-            ))));
-        }
-        // Worktree builds share one target directory in the workspace, whatever --out says.
-        let base_target = OutputRoot::of_workspace(&common.workspace).worktree_target();
-        let (base_wall, base_counts) =
-            measure(&worktree.path, &base_target, request, runner_dir.as_deref())?;
-        drop(worktree);
-        let base = to_summary(
-            &base_wall,
-            &base_counts,
-            Revision {
-                commit: commit.clone(),
-                dirty: false,
-            },
-            chrono::Utc::now().to_rfc3339(),
-        );
+        let (base, commit) = measure_revision(request, git_ref, runner_dir.as_deref())?;
         let arm = dir.arm("base").map_err(|source| Error::Io {
             path: dir.dir.clone(),
             source,
