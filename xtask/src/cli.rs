@@ -345,6 +345,11 @@ pub struct BenchArgs {
     /// Shorter wall-time measurement (1 s warm-up, 3 s per benchmark instead of 3 s + 5 s)
     #[arg(long)]
     pub quick: bool,
+    /// Cargo profile to build the harnesses with. The default measures the node's code as
+    /// shipped (release settings with symbols); `dev` reuses the test build, which the tests
+    /// use to check the harnesses quickly (its numbers are not the shipped build's)
+    #[arg(long, value_name = "PROFILE", default_value = perf_runner::tasks::bench::SHIPPED_PROFILE)]
+    pub cargo_profile: String,
     /// Directory of committed baselines [default: baselines/ in the repository]
     #[arg(long, value_name = "DIR")]
     pub baselines: Option<PathBuf>,

@@ -343,6 +343,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         },
         quick: args.quick,
         update_baseline: args.update_baseline,
+        cargo_profile: args.cargo_profile,
     };
     let outcome = match bench::run(&request) {
         Ok(o) => o,
@@ -363,36 +364,17 @@ fn bench(args: BenchArgs) -> ExitCode {
     exit(outcome.exit())
 }
 
-/// The bench profile of the `cargo bench` builds that the tests start (xtask/tests/bench_cli.rs).
-///
-/// The shipped profile (release: opt-level "s", thin LTO) makes that build a second optimised
-/// build of libp2p and every dependency, the largest part of the suite's CPU time. What the
-/// tests check does not depend on how hard the compiler optimises: the harnesses build and
-/// list their cases, callgrind counts repeat exactly for one binary, a planted loop fails the
-/// gate. Symbols stay (`strip = false` from [profile.bench]): iai-callgrind finds the
-/// benchmark functions by name. Opt-level 1, not 0, because the instruction harness runs
-/// every case under valgrind three times and unoptimised code runs several times slower there.
-const TEST_BENCH_PROFILE: &[(&str, &str)] = &[
-    ("CARGO_PROFILE_BENCH_OPT_LEVEL", "1"),
-    ("CARGO_PROFILE_BENCH_LTO", "false"),
-    ("CARGO_PROFILE_BENCH_DEBUG", "false"),
-];
-
 fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
     tools::ensure_installed(&project_root())?;
     if args.tools_only {
         return Ok(ExitCode::SUCCESS);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Process::new(cargo);
-    cmd.args(["test", "--workspace"]).args(&args.cargo_args);
-    for (var, value) in TEST_BENCH_PROFILE {
-        // A setting the caller chose wins, e.g. to test with the shipped bench profile.
-        if std::env::var_os(var).is_none() {
-            cmd.env(var, value);
-        }
-    }
-    let status = cmd.status().context("running cargo test")?;
+    let status = Process::new(cargo)
+        .args(["test", "--workspace"])
+        .args(&args.cargo_args)
+        .status()
+        .context("running cargo test")?;
     Ok(if status.success() {
         ExitCode::SUCCESS
     } else {

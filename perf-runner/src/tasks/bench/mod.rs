@@ -88,7 +88,13 @@ pub struct BenchRequest {
     pub quick: bool,
     /// Store the result as `baselines/bench.json` instead of comparing.
     pub update_baseline: bool,
+    /// The cargo profile the harnesses are built with: [`SHIPPED_PROFILE`] measures the
+    /// node's code as shipped; another (the tests use `dev`) reuses that profile's build.
+    pub cargo_profile: String,
 }
+
+/// The profile whose numbers `baselines/bench.json` holds: release settings with symbols.
+pub const SHIPPED_PROFILE: &str = "bench";
 
 /// A finished benchmark run.
 #[derive(Debug)]
@@ -172,12 +178,14 @@ pub fn runner_version(runner: &Path) -> Option<String> {
 }
 
 /// The cases of the benchmark package, from criterion's `--list`.
-fn list_cases(dir: &Path, target_dir: &Path) -> Result<Vec<String>, BenchError> {
+fn list_cases(build: &Build) -> Result<Vec<String>, BenchError> {
     let out = Command::new(cargo())
-        .current_dir(dir)
+        .current_dir(build.dir)
         .args([
             "bench",
             "--quiet",
+            "--profile",
+            build.profile,
             "--package",
             PACKAGE,
             "--bench",
@@ -185,7 +193,7 @@ fn list_cases(dir: &Path, target_dir: &Path) -> Result<Vec<String>, BenchError> 
             "--",
             "--list",
         ])
-        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_TARGET_DIR", build.target_dir)
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| BenchError::Cargo(format!("cannot run cargo: {e}")))?;
@@ -239,23 +247,35 @@ pub fn select(cases: &[String], filter: Option<&str>) -> Result<Vec<String>, Ben
 }
 
 /// Runs one harness with its results directed into `dirs`.
+/// Where and how the harnesses are built.
+struct Build<'a> {
+    /// The source tree (this one, or a worktree of another revision).
+    dir: &'a Path,
+    /// Its cargo target directory.
+    target_dir: &'a Path,
+    /// The cargo profile.
+    profile: &'a str,
+    /// Hide cargo's and the harness's output.
+    quiet: bool,
+}
+
 fn cargo_bench(
-    dir: &Path,
-    target_dir: &Path,
+    build: &Build,
     bench: &str,
     filter: Option<&str>,
     extra_args: &[&str],
     envs: &[(&str, &std::ffi::OsStr)],
-    quiet: bool,
 ) -> Result<(), BenchError> {
+    let quiet = build.quiet;
     let mut cmd = Command::new(cargo());
-    cmd.current_dir(dir)
+    cmd.current_dir(build.dir)
         .args(["bench", "--package", PACKAGE, "--bench", bench])
+        .args(["--profile", build.profile])
         .args(quiet.then_some("--quiet"))
         .arg("--")
         .args(filter)
         .args(extra_args)
-        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_TARGET_DIR", build.target_dir)
         .envs(envs.iter().copied())
         .stdin(Stdio::null());
     if quiet {
@@ -285,7 +305,13 @@ fn measure(
     request: &BenchRequest,
     runner_dir: Option<&Path>,
 ) -> Result<(Vec<criterion::WallResult>, Vec<iai::CountResult>), BenchError> {
-    let cases = list_cases(dir, target_dir)?;
+    let build = Build {
+        dir,
+        target_dir,
+        profile: &request.cargo_profile,
+        quiet: request.common.quiet,
+    };
+    let cases = list_cases(&build)?;
     let selected = select(&cases, request.filter.as_deref())?;
     // Results of this run only: stale files of cases filtered out must not come back.
     let results = BenchResults::in_target(target_dir);
@@ -300,8 +326,7 @@ fn measure(
         // iai-callgrind 0.16 filters by bench target, not by function: the whole target runs
         // (about 20 s) and the results are filtered here.
         cargo_bench(
-            dir,
-            target_dir,
+            &build,
             "instructions",
             None,
             &[],
@@ -310,7 +335,6 @@ fn measure(
                 ("IAI_CALLGRIND_HOME", results.iai.as_os_str()),
                 ("IAI_CALLGRIND_SAVE_SUMMARY", "json".as_ref()),
             ],
-            request.common.quiet,
         )?;
         counts = iai::read(&results.iai)?;
         counts.retain(|c| selected.contains(&c.case));
@@ -322,13 +346,11 @@ fn measure(
             &["--noplot"]
         };
         cargo_bench(
-            dir,
-            target_dir,
+            &build,
             "wall",
             request.filter.as_deref(),
             timing,
             &[("CRITERION_HOME", results.criterion.as_os_str())],
-            request.common.quiet,
         )?;
         wall = criterion::read(&results.criterion, GROUP)?;
     }
@@ -426,6 +448,15 @@ fn bench_gate(common: &Common) -> Gate<'static> {
     }
 }
 
+/// Says in the summary when the harnesses were not built as shipped: their numbers then
+/// describe another build (the tests' `dev`) and must not be read as the node's.
+fn note_profile(summary: &mut RunSummary, profile: &str) {
+    if profile != SHIPPED_PROFILE {
+        summary.scenario.source =
+            format!("benches/ built with cargo profile {profile}, not as shipped");
+    }
+}
+
 /// Builds and measures the benchmarks of `git_ref` in a worktree; returns its summary and
 /// commit.
 fn measure_revision(
@@ -449,7 +480,8 @@ fn measure_revision(
         commit: commit.clone(),
         dirty: false,
     };
-    let summary = to_summary(&wall, &counts, revision, chrono::Utc::now().to_rfc3339());
+    let mut summary = to_summary(&wall, &counts, revision, chrono::Utc::now().to_rfc3339());
+    note_profile(&mut summary, &request.cargo_profile);
     Ok((summary, commit))
 }
 
@@ -476,6 +508,7 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
         runner_dir.as_deref(),
     )?;
     let mut summary = to_summary(&wall, &counts, Revision::of(&common.workspace), started_at);
+    note_profile(&mut summary, &request.cargo_profile);
     let gate = bench_gate(common);
     let out_root = common.output_root();
     let dir = out_root.create_run(SCENARIO).map_err(|source| Error::Io {
