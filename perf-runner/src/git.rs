@@ -163,6 +163,32 @@ impl Drop for Worktree {
     }
 }
 
+/// A git runner for tests that build throwaway repositories (here and in `tasks::bisect`).
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::{path::Path, process::Command};
+
+    /// Runs git in `dir` with a fixed identity, asserts it succeeded and returns its stdout,
+    /// trimmed.
+    pub(crate) fn git_in(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,16 +197,7 @@ mod tests {
     fn repo() -> (tempfile::TempDir, String) {
         let dir = tempfile::tempdir().unwrap();
         let run = |args: &[&str]| {
-            let out = Command::new("git")
-                .current_dir(dir.path())
-                .args(args)
-                .env("GIT_AUTHOR_NAME", "t")
-                .env("GIT_AUTHOR_EMAIL", "t@example.com")
-                .env("GIT_COMMITTER_NAME", "t")
-                .env("GIT_COMMITTER_EMAIL", "t@example.com")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "git {args:?}: {out:?}");
+            testing::git_in(dir.path(), args);
         };
         run(&["init", "-q", "-b", "main"]);
         std::fs::write(dir.path().join("f"), "1\n").unwrap();

@@ -222,23 +222,7 @@ fn probe(request: &BisectRequest, good: &str, commit: &str) -> Result<Step, Erro
 mod tests {
     use super::*;
 
-    fn run(dir: &Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
+    use crate::git::testing::git_in as run;
 
     /// A repository of `n` commits whose file `delay_us` holds the "performance" of each;
     /// the regression is planted at commit `planted` (0-based).
