@@ -13,6 +13,8 @@ pub mod mann_whitney;
 pub mod power;
 pub mod proportion;
 pub mod rank;
+pub mod sessions;
+pub mod spending;
 pub mod wilcoxon;
 
 /// Which way a one-sided test looks.
