@@ -97,7 +97,12 @@ pub fn summary_with_comparison() -> RunSummary {
         .collect();
     let views: Vec<MetricSamples> = samples
         .iter()
-        .map(|(name, base, head)| MetricSamples { name, base, head })
+        .map(|(name, base, head)| MetricSamples {
+            name,
+            base,
+            head,
+            base_sessions: &[],
+        })
         .collect();
     summary.comparison = Some(compare::compare(
         Mode::Paired,

@@ -87,6 +87,7 @@ fn results_become_a_summary_that_gates_like_a_run() {
                 name: "bench.gossip_payload_decode.instructions",
                 base: &[base],
                 head: &[headv],
+                base_sessions: &[],
             }],
             &GateConfig::default(),
         );
@@ -106,6 +107,7 @@ fn results_become_a_summary_that_gates_like_a_run() {
             name: "bench.gossip_payload_decode.time_ns",
             base: samples,
             head: &slower,
+            base_sessions: &[],
         }],
         &GateConfig::default(),
     );

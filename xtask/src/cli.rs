@@ -288,10 +288,15 @@ pub struct PerfRunArgs {
     /// Directory of committed baselines [default: baselines/ in the repository]
     #[arg(long, value_name = "DIR")]
     pub baselines: Option<PathBuf>,
-    /// Regression threshold for every metric as a fraction (0.05 = 5 %), replacing
-    /// max(5 %, 2 × noise) and the scenario's [thresholds]
+    /// Regression threshold for every metric as a fraction (0.05 = 5 %): the change worth
+    /// blocking for, replacing the default 5 % and the scenario's [thresholds]
     #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
     pub threshold: Option<f64>,
+    /// Time a paired run (--against, --base-node-bin) may take: it adds ABBA pairs until every
+    /// gated metric is decided, then stops; what is undecided when time runs out is
+    /// "inconclusive". Seconds, or with a unit: 90s, 5m [default: 5m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub budget: Option<std::time::Duration>,
     /// Extra argument for every node, repeatable (e.g. --node-arg=--current-thread)
     #[arg(long = "node-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub node_args: Vec<String>,
@@ -387,6 +392,20 @@ pub struct TestArgs {
     /// Extra arguments passed to `cargo test` (after `--`)
     #[arg(last = true)]
     pub cargo_args: Vec<String>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match s.strip_suffix('m') {
+        Some(minutes) => (minutes, 60.0),
+        None => (s.strip_suffix('s').unwrap_or(s), 1.0),
+    };
+    let v: f64 = number.parse().map_err(|_| {
+        format!("{s:?} is not a duration: give seconds (300, 300s) or minutes (5m)")
+    })?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("{s:?}: a duration must be positive"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v * unit))
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -116,6 +116,9 @@ fn request(args: PerfRunArgs) -> PerfRequest {
         against: args.against,
         base_node_bin: args.base_node_bin,
         base_node_args: args.base_node_args,
+        budget: args
+            .budget
+            .unwrap_or(perf_runner::tasks::sequential::DEFAULT_BUDGET),
         common: Common {
             baselines: args.baselines.unwrap_or_else(|| root.join("baselines")),
             threshold: args.threshold,

@@ -263,18 +263,40 @@ fn paired_run_against_the_same_binary_finds_no_regression() {
             "3",
             "--base-node-bin",
             bin.to_str().unwrap(),
+            // Room for a second look on an idle machine; how many looks fit is the machine's
+            // business, what the looks must satisfy is this test's.
+            "--budget",
+            "40s",
         ],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let summary = latest_summary(tmp.path());
     assert_eq!(summary["comparison"]["mode"], "paired");
-    assert_eq!(summary["repetitions_done"], 3);
+    let sequential = &summary["comparison"]["sequential"];
+    let looks = sequential["looks"]
+        .as_array()
+        .expect("a paired run records its looks");
+    assert_eq!(
+        looks[0]["pairs"], 3,
+        "the first look is at the scenario's repetitions"
+    );
+    let pairs = looks.last().unwrap()["pairs"].as_u64().unwrap();
+    assert_eq!(summary["repetitions_done"].as_u64(), Some(pairs));
+    let spent: f64 = looks.iter().map(|l| l["level"].as_f64().unwrap()).sum();
+    assert!(spent <= 0.01 + 1e-12, "the looks spend at most α: {spent}");
+    assert!(
+        sequential["stopped"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{sequential}"
+    );
     let base: Value = serde_json::from_str(
         &std::fs::read_to_string(tmp.path().join("out/small/latest/base/summary.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(
-        base["repetitions_done"], 3,
+        base["repetitions_done"].as_u64(),
+        Some(pairs),
         "the base arm ran as many repetitions"
     );
     assert!(

@@ -1,23 +1,29 @@
 //! Samples in, verdicts out: the regression gate (DESIGN.md "Statistics and the gate").
 //!
 //! A metric regresses only if both hold: its Holm-adjusted one-sided p-value is below α,
-//! and its estimated change is worse than its threshold (default max(5 %, 2 × the metric's
-//! measured noise)). "Unchanged" is claimed only when the test had the power to see a change
-//! the size of the threshold (its minimal detectable effect is below it); otherwise the
+//! and its estimated change is worse than its threshold, an effect size worth blocking a pull
+//! request for (default 5 %). "Unchanged" is claimed only when the test had the power to see a
+//! change the size of the threshold (its minimal detectable effect is within it); otherwise the
 //! verdict is "inconclusive". Deterministic metrics compare by plain threshold.
 //!
-//! Two modes: *unpaired* (a run against the committed baseline: Mann–Whitney U, ratio of
-//! medians with a bootstrap interval) and *paired* (base and head run interleaved in one job:
-//! Wilcoxon signed-rank on per-pair log-ratios, Hodges–Lehmann estimate).
+//! Three tests: *paired* (base and head run interleaved in one job: Wilcoxon signed-rank on
+//! per-pair log-ratios, Hodges–Lehmann estimate); *sessions* (a run against a baseline recorded
+//! over several sessions: the new session against the prediction interval of the recorded ones,
+//! so drift between sessions is noise, not a regression); *unpaired* within one session
+//! (Mann–Whitney U, ratio of medians with a bootstrap interval), for a base measured in the same
+//! job but not interleaved (`bench --against`).
 //!
 //! This file runs the family (Holm across the gated metrics) and each metric's outline;
-//! `threshold` holds noise and threshold, `unpaired` and `paired` the tests, `verdict` the
-//! rule. Everything here is pure: samples and settings in, a `Comparison` out, no IO.
+//! `threshold` holds noise and threshold, `unpaired`, `sessions` and `paired` the tests,
+//! `verdict` the rule, `sequential` when a paired run has seen enough. Everything here is pure:
+//! samples and settings in, a `Comparison` out, no IO.
 
 mod threshold;
 mod unpaired;
+mod sessions;
 mod paired;
 mod verdict;
+pub mod sequential;
 
 use std::collections::BTreeMap;
 
@@ -34,10 +40,8 @@ use self::verdict::decide;
 pub struct GateConfig {
     /// Family-wise significance level across the gated metrics.
     pub alpha: f64,
-    /// Smallest threshold for statistical metrics (0.05 = 5 %).
-    pub min_threshold: f64,
-    /// Threshold as a multiple of the metric's relative noise, when larger.
-    pub noise_multiplier: f64,
+    /// Threshold for statistical metrics: the relative change worth blocking for (0.05 = 5 %).
+    pub threshold: f64,
     /// Threshold for deterministic metrics.
     pub deterministic_threshold: f64,
     /// Power at which the minimal detectable effect is computed.
@@ -56,8 +60,7 @@ impl Default for GateConfig {
     fn default() -> Self {
         Self {
             alpha: 0.01,
-            min_threshold: 0.05,
-            noise_multiplier: 2.0,
+            threshold: 0.05,
             deterministic_threshold: 0.01,
             power: 0.8,
             overrides: BTreeMap::new(),
@@ -77,6 +80,10 @@ pub struct MetricSamples<'a> {
     pub base: &'a [f64],
     /// Head samples.
     pub head: &'a [f64],
+    /// How many of `base` each recorded session contributed, in order (they sum to
+    /// `base.len()`). Empty: the base is one run of this job (paired, or `bench --against`);
+    /// otherwise the unpaired comparison is the sessions test.
+    pub base_sessions: &'a [usize],
 }
 
 /// Compares every metric and applies Holm's correction across the gated ones.
@@ -114,7 +121,7 @@ pub fn compare(
     let metrics = results
         .into_iter()
         .map(|(mut r, evidence)| {
-            decide(&mut r, mode, &evidence, config, family);
+            decide(&mut r, &evidence, config, family);
             r
         })
         .collect();
@@ -124,16 +131,20 @@ pub fn compare(
         alpha: config.alpha,
         metrics,
         warnings: Vec::new(),
+        base_sessions: None,
+        sequential: None,
     }
 }
 
 /// What `decide` needs beyond the published comparison.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Evidence {
     /// One-sided p-value toward an improvement (Holm-adjusted for gated metrics).
     p_improvement: Option<f64>,
-    /// Log-scale standard deviation the power calculation uses.
-    test_sd: Option<f64>,
+    /// What the power calculation needs.
+    power: Power,
+    /// Why no test could be made, when that is the whole story (replaces the generic reason).
+    untestable: Option<String>,
     /// Every sample on both sides has the same value.
     identical: bool,
     /// The metric compares by plain threshold.
@@ -144,8 +155,38 @@ struct Evidence {
 struct TestEvidence {
     /// One-sided p-value toward an improvement.
     p_improvement: Option<f64>,
-    /// Log-scale standard deviation the power calculation uses.
-    test_sd: Option<f64>,
+    /// What the power calculation needs.
+    power: Power,
+    /// Why the test could not be made, if it could not.
+    untestable: Option<String>,
+}
+
+/// The quantities the minimal detectable effect of each test is computed from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Power {
+    /// Not computable (too few samples, values not all positive).
+    Unknown,
+    /// Paired: pairs and the log-ratios' standard deviation.
+    Paired { pairs: usize, sd: f64 },
+    /// Unpaired within one session: sample sizes and the noisier side's log-scale sd.
+    Unpaired {
+        n_base: usize,
+        n_head: usize,
+        sd: f64,
+    },
+    /// Sessions test: the result, whose standard error and degrees of freedom decide.
+    Sessions(crate::stats::sessions::SessionTest),
+}
+
+impl Power {
+    /// No noise at all: any change would be seen.
+    fn noiseless(&self) -> bool {
+        match self {
+            Power::Unknown => false,
+            Power::Paired { sd, .. } | Power::Unpaired { sd, .. } => *sd == 0.0,
+            Power::Sessions(t) => t.se == 0.0,
+        }
+    }
 }
 
 /// Everything but the verdict, which needs the family-wide adjustment.
@@ -176,7 +217,7 @@ fn compare_one(
         change_ci: None,
         p_regression: None,
         p_adjusted: None,
-        threshold: threshold::threshold(config, s.name, def.kind, noise),
+        threshold: threshold::threshold(config, s.name, def.kind),
         noise,
         mde: None,
         verdict: Verdict::Inconclusive,
@@ -186,19 +227,24 @@ fn compare_one(
     if def.kind == Kind::Deterministic {
         let evidence = Evidence {
             p_improvement: None,
-            test_sd: None,
+            power: Power::Unknown,
+            untestable: None,
             identical,
             deterministic: true,
         };
         return Some((result, evidence));
     }
     let tested = match mode {
-        Mode::Unpaired => unpaired::test(s, noise, alternatives, config, &mut result),
+        Mode::Unpaired if s.base_sessions.is_empty() => {
+            unpaired::test(s, noise, alternatives, config, &mut result)
+        }
+        Mode::Unpaired => sessions::test(s, alternatives, &mut result),
         Mode::Paired => paired::test(s, positive, alternatives, config, &mut result),
     };
     let evidence = Evidence {
         p_improvement: tested.p_improvement,
-        test_sd: tested.test_sd,
+        power: tested.power,
+        untestable: tested.untestable,
         identical,
         deterministic: false,
     };
@@ -218,7 +264,12 @@ mod tests {
     }
 
     fn one(mode: Mode, name: &str, base: &[f64], head: &[f64]) -> MetricComparison {
-        let samples = [MetricSamples { name, base, head }];
+        let samples = [MetricSamples {
+            name,
+            base,
+            head,
+            base_sessions: &[],
+        }];
         compare(mode, "test".into(), &samples, &GateConfig::default())
             .metrics
             .remove(0)
@@ -316,22 +367,83 @@ mod tests {
                 name: "formation_time_ms",
                 base: &base,
                 head: &head,
+                base_sessions: &[],
             },
             MetricSamples {
                 name: "dht_put_ms_p50",
                 base: &base,
                 head: &flat,
+                base_sessions: &[],
             },
             MetricSamples {
                 name: "gossip_latency_ms_p50",
                 base: &base,
                 head: &flat,
+                base_sessions: &[],
             },
         ];
         let c = compare(Mode::Unpaired, "t".into(), &samples, &GateConfig::default());
         let f = &c.metrics[0];
         assert!(f.p_adjusted.unwrap() >= f.p_regression.unwrap());
         assert!(c.headline().contains("REGRESSION") == (f.verdict == Verdict::Regressed));
+    }
+
+    #[test]
+    fn against_sessions_drift_is_not_a_regression_but_a_jump_is() {
+        // Three recorded sessions 4 % apart, 10 repetitions each, 1 % noise inside each.
+        let base: Vec<f64> = [100.0, 104.0, 96.0]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, level)| noisy(*level, 10, 0.01, 20 + i as u64))
+            .collect();
+        let sessions = [10, 10, 10];
+        let verdict = |head: &[f64]| {
+            let samples = [MetricSamples {
+                name: "formation_time_ms",
+                base: &base,
+                head,
+                base_sessions: &sessions,
+            }];
+            compare(Mode::Unpaired, "t".into(), &samples, &GateConfig::default())
+                .metrics
+                .remove(0)
+        };
+        // A new session 6 % above the mean: within what drift does, so not a regression,
+        // although Mann–Whitney on the pooled samples calls it one.
+        let drifted = noisy(106.0, 10, 0.01, 30);
+        let r = verdict(&drifted);
+        assert_ne!(r.verdict, Verdict::Regressed, "{r:?}");
+        assert!(r.noise.unwrap() > 0.03, "the noise is the drift: {r:?}");
+        let pooled = one(Mode::Unpaired, "formation_time_ms", &base, &drifted);
+        assert!(pooled.p_regression.unwrap() < 0.01, "{pooled:?}");
+        // Twice as slow: far beyond any drift the sessions show.
+        let r = verdict(&noisy(200.0, 10, 0.01, 31));
+        assert_eq!(r.verdict, Verdict::Regressed, "{r:?}");
+        // One recorded session cannot tell drift from change.
+        let samples = [MetricSamples {
+            name: "formation_time_ms",
+            base: &base[..10],
+            head: &drifted,
+            base_sessions: &[10],
+        }];
+        let r = &compare(Mode::Unpaired, "t".into(), &samples, &GateConfig::default()).metrics[0];
+        assert_eq!(r.verdict, Verdict::Inconclusive);
+        assert!(r.reason.contains("1 session"), "{}", r.reason);
+    }
+
+    #[test]
+    fn the_threshold_is_an_effect_size_not_a_multiple_of_the_noise() {
+        // 10 % slower with 6 % noise per sample: the old rule's threshold was 2 × noise = 12 %
+        // and hid it; now enough pairs call it what it is.
+        let base = noisy(100.0, 40, 0.1, 40);
+        let head: Vec<f64> = base
+            .iter()
+            .zip(noisy(110.0, 40, 0.1, 41))
+            .map(|(b, h)| b * h / 100.0)
+            .collect();
+        let r = one(Mode::Paired, "gossip_latency_ms_p50", &base, &head);
+        assert_eq!(r.threshold, 0.05);
+        assert_eq!(r.verdict, Verdict::Regressed, "{r:?}");
     }
 
     #[test]
@@ -346,6 +458,7 @@ mod tests {
             name: "formation_time_ms",
             base: &base,
             head: &head,
+            base_sessions: &[],
         }];
         let r = &compare(Mode::Unpaired, "t".into(), &samples, &config).metrics[0];
         assert_eq!(r.threshold, 0.02);

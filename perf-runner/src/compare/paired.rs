@@ -3,7 +3,7 @@
 
 use crate::stats::{Alternative, bootstrap, bootstrap::Interval, hodges_lehmann, power, wilcoxon};
 
-use super::{GateConfig, MetricComparison, MetricSamples, TestEvidence};
+use super::{GateConfig, MetricComparison, MetricSamples, Power, TestEvidence};
 
 /// Tests the pairs of `s`, writing the regression p-value and (for positive values) the
 /// change and its interval into `result`. Pairs of values that are not all positive are
@@ -37,6 +37,7 @@ pub(super) fn test(
     };
     TestEvidence {
         p_improvement: Some(wilcoxon::test(&diffs, better).map_or(1.0, |t| t.p)),
-        test_sd: sd,
+        power: sd.map_or(Power::Unknown, |sd| Power::Paired { pairs: n, sd }),
+        untestable: None,
     }
 }

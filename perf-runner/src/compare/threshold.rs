@@ -1,4 +1,9 @@
-//! Noise and threshold of one metric: how much a change must exceed before it counts.
+//! Noise and threshold of one metric: the change that counts, and how noisy the base is.
+//!
+//! The threshold is an effect size, the change worth blocking a pull request for (default 5 %),
+//! never a multiple of the noise: noise decides how many samples a verdict needs, not what
+//! counts. A noisy metric therefore ends "inconclusive" until enough pairs are measured,
+//! instead of hiding every change below twice its noise behind "unchanged".
 
 use crate::data::metrics::Kind;
 
@@ -15,16 +20,14 @@ pub(super) fn noise(base: &[f64], positive: bool) -> Option<f64> {
     }
 }
 
-/// The threshold of metric `name`: `--threshold`, else the scenario's, else the plain one of
-/// a deterministic metric or max(minimum, multiplier × noise) for a statistical one.
-pub(super) fn threshold(config: &GateConfig, name: &str, kind: Kind, noise: Option<f64>) -> f64 {
+/// The threshold of metric `name`: `--threshold`, else the scenario's `[thresholds]`, else the
+/// default of its kind.
+pub(super) fn threshold(config: &GateConfig, name: &str, kind: Kind) -> f64 {
     config
         .global
         .or_else(|| config.overrides.get(name).copied())
         .unwrap_or(match kind {
             Kind::Deterministic => config.deterministic_threshold,
-            _ => config
-                .min_threshold
-                .max(config.noise_multiplier * noise.unwrap_or(0.0)),
+            _ => config.threshold,
         })
 }

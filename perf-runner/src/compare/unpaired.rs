@@ -1,9 +1,11 @@
-//! The unpaired test (a run against the committed baseline): Mann–Whitney U on the two
-//! samples, the ratio of medians with a bootstrap interval.
+//! The unpaired test within one session (a base measured in the same job, not interleaved:
+//! `bench --against`): Mann–Whitney U on the two samples, the ratio of medians with a
+//! bootstrap interval. It knows only the noise inside the job, so a baseline recorded in other
+//! sessions goes through the sessions test instead.
 
 use crate::stats::{Alternative, bootstrap, bootstrap::Interval, mann_whitney, power};
 
-use super::{GateConfig, MetricComparison, MetricSamples, TestEvidence};
+use super::{GateConfig, MetricComparison, MetricSamples, Power, TestEvidence};
 
 /// Tests `s`, writing the regression p-value and the change interval into `result`; `noise`
 /// is the base side's log-scale noise.
@@ -29,6 +31,11 @@ pub(super) fn test(
     });
     TestEvidence {
         p_improvement: mann_whitney::test(s.head, s.base, better).map(|t| t.p),
-        test_sd: sd,
+        power: sd.map_or(Power::Unknown, |sd| Power::Unpaired {
+            n_base: s.base.len(),
+            n_head: s.head.len(),
+            sd,
+        }),
+        untestable: None,
     }
 }

@@ -3,15 +3,17 @@
 //! power to have seen a change the size of the threshold; anything else is inconclusive.
 //! Deterministic metrics compare by plain threshold.
 
-use crate::{data::metrics::Direction, stats::power};
+use crate::{
+    data::metrics::Direction,
+    stats::{power, sessions},
+};
 
-use super::{Evidence, GateConfig, MetricComparison, Mode, Verdict};
+use super::{Evidence, GateConfig, MetricComparison, Power, Verdict};
 
 /// Sets the verdict and its reason; `family` is the number of gated metrics Holm's
 /// correction spans.
 pub(super) fn decide(
     r: &mut MetricComparison,
-    mode: Mode,
     evidence: &Evidence,
     config: &GateConfig,
     family: usize,
@@ -30,7 +32,12 @@ pub(super) fn decide(
         r.reason = format!("{} vs {} samples: too few to test", r.n_base, r.n_head);
         return;
     }
-    r.mde = mde(r, mode, evidence.test_sd, config, family);
+    if let Some(why) = &evidence.untestable {
+        r.verdict = Verdict::Inconclusive;
+        r.reason = why.clone();
+        return;
+    }
+    r.mde = mde(r, evidence.power, config, family);
     (r.verdict, r.reason) = statistical(r, evidence, config);
 }
 
@@ -74,23 +81,21 @@ fn deterministic(r: &MetricComparison) -> (Verdict, String) {
 }
 
 /// The minimal detectable effect of the test at the level its p-value faces.
-fn mde(
-    r: &MetricComparison,
-    mode: Mode,
-    test_sd: Option<f64>,
-    config: &GateConfig,
-    family: usize,
-) -> Option<f64> {
+fn mde(r: &MetricComparison, power: Power, config: &GateConfig, family: usize) -> Option<f64> {
     // Under Holm the first (smallest) p-value faces α / family: the power to promise is that.
     let level = if r.gated {
         config.alpha / family as f64
     } else {
         config.alpha
     };
-    test_sd.and_then(|sd| match mode {
-        Mode::Unpaired => power::unpaired_mde(r.n_base, r.n_head, sd, level, config.power),
-        Mode::Paired => power::paired_mde(r.n_base.min(r.n_head), sd, level, config.power),
-    })
+    match power {
+        Power::Unknown => None,
+        Power::Paired { pairs, sd } => power::paired_mde(pairs, sd, level, config.power),
+        Power::Unpaired { n_base, n_head, sd } => {
+            power::unpaired_mde(n_base, n_head, sd, level, config.power)
+        }
+        Power::Sessions(test) => sessions::mde(&test, level, config.power),
+    }
 }
 
 /// A statistical metric: significant and beyond the threshold either way, unchanged with
@@ -123,7 +128,7 @@ fn statistical(
         );
         (Verdict::Improved, reason)
     } else if w <= r.threshold
-        && (r.mde.is_some_and(|mde| mde <= r.threshold) || evidence.test_sd == Some(0.0))
+        && (r.mde.is_some_and(|mde| mde <= r.threshold) || evidence.power.noiseless())
     {
         let reason = match r.mde {
             Some(mde) => format!(

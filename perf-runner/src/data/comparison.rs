@@ -92,6 +92,36 @@ pub struct Comparison {
     pub metrics: Vec<MetricComparison>,
     /// Warnings that qualify the result (e.g. a different machine).
     pub warnings: Vec<String>,
+    /// Recorded sessions of the baseline compared with (the sessions test), when it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sessions: Option<usize>,
+    /// The looks of a sequential paired run (`--against`), when it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<Sequential>,
+}
+
+/// How a sequential paired run went: the looks it took and why it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sequential {
+    /// Overall false-alarm level across all looks; `Comparison::alpha` is the last look's share.
+    pub alpha: f64,
+    /// Time budget of the run, seconds.
+    pub budget_s: f64,
+    /// Most pairs the run could take (fixed at the first look).
+    pub max_pairs: usize,
+    /// Looks taken, in order.
+    pub looks: Vec<Look>,
+    /// Why the run stopped adding pairs.
+    pub stopped: String,
+}
+
+/// One look at the data of a sequential run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Look {
+    /// Pairs measured at this look.
+    pub pairs: usize,
+    /// Significance level this look tested at.
+    pub level: f64,
 }
 
 impl Comparison {

@@ -370,11 +370,13 @@ mod tests {
                     name: "gossip_latency_ms_p50",
                     base: &base,
                     head: &head,
+                    base_sessions: &[],
                 },
                 MetricSamples {
                     name: "formation_time_ms",
                     base: &flat,
                     head: &flat,
+                    base_sessions: &[],
                 },
             ],
             &GateConfig::default(),

@@ -40,21 +40,37 @@ pub fn row(m: &MetricComparison) -> [String; 8] {
     ]
 }
 
-/// What was compared, how, and at what level, in one sentence.
+/// What was compared, how, and at what level, in a few sentences.
 pub fn method(c: &Comparison) -> String {
     let gated = c.metrics.iter().filter(|m| m.gated).count();
-    let how = match c.mode {
-        Mode::Paired => {
-            "paired: base and head interleaved in ABBA order on this machine; one-sided Wilcoxon signed-rank test on per-pair log-ratios; change = Hodges–Lehmann estimate"
+    let how = match (c.mode, c.base_sessions) {
+        (Mode::Paired, _) => {
+            "paired: base and head interleaved in ABBA order on this machine; one-sided Wilcoxon signed-rank test on per-pair log-ratios; change = Hodges–Lehmann estimate".to_owned()
         }
-        Mode::Unpaired => {
-            "unpaired: one-sided Mann–Whitney U test against the stored samples; change = ratio of medians"
+        (Mode::Unpaired, Some(sessions)) => format!(
+            "unpaired against {sessions} recorded session(s): this run's level (median) against the prediction interval of the sessions' levels, Student's t with {} degrees of freedom, so drift between sessions counts as noise; change = ratio of this run's median to the sessions' geometric mean",
+            sessions.saturating_sub(1)
+        ),
+        (Mode::Unpaired, None) => {
+            "unpaired: one-sided Mann–Whitney U test against the other run's samples; change = ratio of medians".to_owned()
         }
     };
-    format!(
-        "Compared with {} ({how}). A regression needs Holm-adjusted p < {} across the {gated} gated metrics and a change beyond the threshold (max(5 %, 2 × measured noise) unless overridden). \"unchanged\" is claimed only when the minimal detectable effect (MDE, 80 % power) is within the threshold; otherwise the metric is \"inconclusive\".",
+    let mut text = format!(
+        "Compared with {} ({how}). A regression needs Holm-adjusted p < {} across the {gated} gated metrics and a change beyond the threshold, the effect worth blocking for (5 % unless the scenario's [thresholds] or --threshold say otherwise). \"unchanged\" is claimed only when the minimal detectable effect (MDE, 80 % power) is within the threshold; otherwise the metric is \"inconclusive\".",
         c.base_label, c.alpha
-    )
+    );
+    if let Some(s) = &c.sequential {
+        let pairs: Vec<String> = s.looks.iter().map(|l| l.pairs.to_string()).collect();
+        text.push_str(&format!(
+            " Sequential: looks at {} pairs (at most {} within the {:.0} s budget), each testing at its share of α = {} (Pocock-type alpha spending), so looking more than once keeps the false-alarm rate; the last look's share is the level above. Stopped: {}.",
+            pairs.join(", "),
+            s.max_pairs,
+            s.budget_s,
+            s.alpha,
+            s.stopped
+        ));
+    }
+    text
 }
 
 /// A Mermaid bar chart of the gated metrics' changes, which GitHub renders inline.

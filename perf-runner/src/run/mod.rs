@@ -11,7 +11,11 @@ mod repetition;
 mod phases;
 mod record;
 
-use std::{future::Future, path::PathBuf};
+use std::{
+    future::Future,
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
 use crate::{
     Error,
@@ -78,6 +82,29 @@ pub trait Observer {
 pub struct Silent;
 impl Observer for Silent {}
 
+/// When a run has measured enough rounds. A plain run takes the scenario's repetitions
+/// ([`Fixed`]); a sequential paired run looks at its data and may take more.
+pub trait Stopping {
+    /// Measured rounds the run plans for now (the progress bar's length).
+    fn planned(&self) -> usize;
+    /// After `rounds` measured rounds, `elapsed` since the run began, with every arm's summary
+    /// so far (head first): whether to stop.
+    fn enough(&mut self, rounds: usize, elapsed: Duration, summaries: &[RunSummary]) -> bool;
+}
+
+/// Exactly this many measured rounds.
+pub struct Fixed(pub usize);
+
+impl Stopping for Fixed {
+    fn planned(&self) -> usize {
+        self.0
+    }
+
+    fn enough(&mut self, rounds: usize, _elapsed: Duration, _summaries: &[RunSummary]) -> bool {
+        rounds >= self.0
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -111,10 +138,11 @@ pub fn abba_order(index: usize, arms: usize) -> Vec<usize> {
     order
 }
 
-/// Runs the scenario until done, failed, or `interrupt` resolves.
+/// Runs the scenario until `stopping` says enough, a repetition fails, or `interrupt` resolves.
 pub async fn run(
     config: &RunConfig,
     observer: &dyn Observer,
+    stopping: &mut dyn Stopping,
     interrupt: impl Future<Output = ()>,
 ) -> Result<RunResult, Error> {
     let dir =
@@ -127,27 +155,32 @@ pub async fn run(
         .iter()
         .map(|arm| Record::new(config, arm))
         .collect();
-    let outcome = rounds(config, &dir, &mut records, observer, interrupt).await?;
+    let outcome = rounds(config, &dir, &mut records, observer, stopping, interrupt).await?;
     finish(config, dir, records, outcome, observer)
 }
 
 /// Warm-up then measured rounds, each arm once per round in ABBA order; every arm's files
-/// are rewritten after each measured round. Stops at the first failure or at `interrupt`.
+/// are rewritten after each measured round. Stops when `stopping` says enough, at the first
+/// failure, or at `interrupt`.
 async fn rounds(
     config: &RunConfig,
     dir: &RunDir,
     records: &mut [Record],
     observer: &dyn Observer,
+    stopping: &mut dyn Stopping,
     interrupt: impl Future<Output = ()>,
 ) -> Result<Outcome, Error> {
     let scenario = &config.scenario;
-    let rounds = scenario.warmup + scenario.repetitions;
-    let total = rounds * config.arms.len();
+    let began = Instant::now();
     let mut started = 0;
     tokio::pin!(interrupt);
-    for round in 0..rounds {
+    for round in 0.. {
+        let total = (scenario.warmup + stopping.planned()) * config.arms.len();
         let warmup = round < scenario.warmup;
         let repetition = round.saturating_sub(scenario.warmup);
+        if !warmup && repetition == 0 && stopping.planned() == 0 {
+            break;
+        }
         for arm_index in abba_order(round, config.arms.len()) {
             let arm = &config.arms[arm_index];
             let label = label(config, arm, round, warmup);
@@ -172,8 +205,12 @@ async fn rounds(
             }
         }
         if !warmup {
+            let mut summaries = Vec::with_capacity(records.len());
             for record in records.iter_mut() {
-                record.write(dir, false, config.write_files)?;
+                summaries.push(record.write(dir, false, config.write_files)?);
+            }
+            if stopping.enough(repetition + 1, began.elapsed(), &summaries) {
+                break;
             }
         }
     }

@@ -93,8 +93,10 @@ pub fn compare(head: &RunSummary, base: Base, gate: &Gate) -> Comparison {
             name: m.name,
             base: &m.base,
             head: &m.head,
+            base_sessions: &m.base_sessions,
         })
         .collect();
+    let from_baseline = matches!(base, Base::Baseline { .. });
     let (mode, label, environment) = match base {
         Base::Arm { label, .. } => (Mode::Paired, label, None),
         Base::Run { summary, label } => (Mode::Unpaired, label, Some(&summary.environment)),
@@ -110,6 +112,9 @@ pub fn compare(head: &RunSummary, base: Base, gate: &Gate) -> Comparison {
         ),
     };
     let mut comparison = compare::compare(mode, label, &samples, &gate.config);
+    if from_baseline {
+        comparison.base_sessions = matched.first().map(|m| m.base_sessions.len());
+    }
     if let Some(environment) = environment {
         for difference in head.environment.differences(environment) {
             comparison
@@ -125,12 +130,14 @@ struct Matched<'a> {
     name: &'a str,
     base: Cow<'a, [f64]>,
     head: Cow<'a, [f64]>,
+    /// Samples per recorded session of a baseline; empty for a base measured in this job.
+    base_sessions: Vec<usize>,
 }
 
 /// The samples of one head metric and its base, `None` when the base lacks the metric.
 /// Paired samples are matched by repetition index; a repetition only one arm has is dropped.
 fn matched<'a>(base: &Base<'a>, head: &'a MetricResult) -> Option<Matched<'a>> {
-    let (base, head_samples) = match base {
+    let (base, head_samples, base_sessions) = match base {
         Base::Arm { summary, .. } => {
             let b = summary.metric(&head.name)?;
             let (mut bs, mut hs) = (Vec::new(), Vec::new());
@@ -140,21 +147,27 @@ fn matched<'a>(base: &Base<'a>, head: &'a MetricResult) -> Option<Matched<'a>> {
                     hs.push(*hv);
                 }
             }
-            (Cow::Owned(bs), Cow::Owned(hs))
+            (Cow::Owned(bs), Cow::Owned(hs), Vec::new())
         }
         Base::Run { summary, .. } => (
             Cow::Borrowed(summary.metric(&head.name)?.samples.as_slice()),
             Cow::Borrowed(head.samples.as_slice()),
+            Vec::new(),
         ),
-        Base::Baseline { stored, .. } => (
-            Cow::Borrowed(stored.samples(&head.name)?),
-            Cow::Borrowed(head.samples.as_slice()),
-        ),
+        Base::Baseline { stored, .. } => {
+            let samples = stored.samples(&head.name)?;
+            (
+                Cow::Borrowed(samples),
+                Cow::Borrowed(head.samples.as_slice()),
+                vec![samples.len()],
+            )
+        }
     };
     Some(Matched {
         name: &head.name,
         base,
         head: head_samples,
+        base_sessions,
     })
 }
 

@@ -4,6 +4,7 @@
 //! and [`gate`] their one comparison path.
 
 pub mod gate;
+pub mod sequential;
 pub mod perf;
 pub mod bench;
 pub mod suite;

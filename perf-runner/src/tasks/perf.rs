@@ -5,22 +5,23 @@
 //! *thread* that forked them exits, so every fork must come from a thread that lives exactly
 //! as long as the process.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use crate::{
     Error, Exit,
     cluster::check_node_bin,
     compare::Comparison,
     data::baseline,
-    data::env::{Revision, short_commit},
+    data::env::Revision,
     measure::build::{binary_size_bytes, build_release_node, build_revision_node},
     report::plots::{self, PlotData},
     report::progress::ProgressBarObserver,
-    run::{self, Arm, RunConfig, RunResult},
+    run::{self, Arm, Fixed, RunConfig, RunResult, Stopping},
     scenario::{self, Overrides, Scenario},
     tasks::{
         Common,
         gate::{self, Base, Gate},
+        sequential::SequentialStop,
     },
 };
 
@@ -41,6 +42,8 @@ pub struct PerfRequest {
     pub base_node_bin: Option<PathBuf>,
     /// Extra arguments for the base arm's nodes.
     pub base_node_args: Vec<String>,
+    /// Time a paired run may take adding pairs until every gated metric is decided.
+    pub budget: Duration,
     /// Workspace, baselines, output root, threshold; `quiet` hides the progress bar.
     pub common: Common,
     /// Keep node logs of successful repetitions.
@@ -98,26 +101,25 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
     } else {
         baseline::load(&request.common.baselines, &scenario.name)?
     };
-    let mut arms = vec![head_arm(request)?];
-    if paired {
-        arms.push(base_arm(request)?);
-    }
-    let mut result = execute(request, &scenario, arms)?;
     let gate = gate_for(request, &scenario, None);
-    let base = if paired {
-        let summary = &result.summaries[1];
-        let label = match &request.against {
-            Some(r) => gate::revision_label(r, &summary.revision.commit),
-            None => format!("binary {}", summary.node_bin),
-        };
-        Some(Base::Arm { summary, label })
+    let (mut result, comparison) = if paired {
+        run_paired(request, &scenario, gate)?
     } else {
-        stored.as_ref().map(|stored| Base::Baseline {
-            stored,
-            dir: &request.common.baselines,
-        })
+        let result = execute(
+            request,
+            &scenario,
+            vec![head_arm(request)?],
+            &mut Fixed(scenario.repetitions),
+        )?;
+        let comparison = stored.as_ref().map(|stored| {
+            let base = Base::Baseline {
+                stored,
+                dir: &request.common.baselines,
+            };
+            gate::compare(&result.summaries[0], base, &gate)
+        });
+        (result, comparison)
     };
-    let comparison = base.map(|base| gate::compare(&result.summaries[0], base, &gate));
     let notice = comparison.is_none().then(|| {
         gate::no_baseline_notice(
             &format!(
@@ -139,12 +141,29 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
     })
 }
 
+/// A paired run, adding pairs until every metric `gate` judges is decided or the budget ends;
+/// the comparison is that of its last look.
+fn run_paired(
+    request: &PerfRequest,
+    scenario: &Scenario,
+    gate: Gate,
+) -> Result<(RunResult, Option<Comparison>), Error> {
+    let (head, base) = (head_arm(request)?, base_arm(request)?);
+    let label = match &request.against {
+        Some(r) => gate::revision_label(r, &base.revision.commit),
+        None => format!("binary {}", base.node_bin.display()),
+    };
+    let mut stop = SequentialStop::new(scenario.repetitions, request.budget, gate, label);
+    let result = execute(request, scenario, vec![head, base], &mut stop)?;
+    Ok((result, stop.into_comparison()))
+}
+
 /// A paired run (`request.against` or `request.base_node_bin` must be set) compared on one
 /// metric only: a bisection probe. The run's files are written as for any run.
 pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Comparison, Error> {
     let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
-    let arms = vec![head_arm(request)?, base_arm(request)?];
-    let mut result = execute(request, &scenario, arms)?;
+    let gate = gate_for(request, &scenario, Some(metric));
+    let (mut result, comparison) = run_paired(request, &scenario, gate)?;
     match &result.outcome {
         run::Outcome::Complete => {}
         run::Outcome::Interrupted => return Err(Error::Interrupted("interrupted".into())),
@@ -152,18 +171,8 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
             return Err(Error::Bisect(format!("the run failed: {message}")));
         }
     }
-    let base = Base::Arm {
-        summary: &result.summaries[1],
-        label: format!(
-            "revision {}",
-            short_commit(&result.summaries[1].revision.commit)
-        ),
-    };
-    let comparison = gate::compare(
-        &result.summaries[0],
-        base,
-        &gate_for(request, &scenario, Some(metric)),
-    );
+    let comparison = comparison
+        .ok_or_else(|| Error::Bisect("the run ended before its first look at the data".into()))?;
     result.summaries[0].comparison = Some(comparison.clone());
     crate::report::write_run_files(&result.dir, &result.summaries[0])?;
     Ok(comparison)
@@ -172,12 +181,22 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
 /// Runs the scenario and stores it as the committed baseline.
 pub fn update_baseline(request: &PerfRequest) -> Result<(RunResult, PathBuf), Error> {
     let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
-    let result = execute(request, &scenario, vec![head_arm(request)?])?;
+    let result = execute(
+        request,
+        &scenario,
+        vec![head_arm(request)?],
+        &mut Fixed(scenario.repetitions),
+    )?;
     let path = baseline::store(&request.common.baselines, &result.summaries[0])?;
     Ok((result, path))
 }
 
-fn execute(request: &PerfRequest, scenario: &Scenario, arms: Vec<Arm>) -> Result<RunResult, Error> {
+fn execute(
+    request: &PerfRequest,
+    scenario: &Scenario,
+    arms: Vec<Arm>,
+    stopping: &mut dyn Stopping,
+) -> Result<RunResult, Error> {
     let config = RunConfig {
         scenario: scenario.clone(),
         arms,
@@ -193,7 +212,7 @@ fn execute(request: &PerfRequest, scenario: &Scenario, arms: Vec<Arm>) -> Result
             path: PathBuf::from("(tokio runtime)"),
             source,
         })?;
-    runtime.block_on(run::run(&config, &observer, run::interrupted()))
+    runtime.block_on(run::run(&config, &observer, stopping, run::interrupted()))
 }
 
 fn head_arm(request: &PerfRequest) -> Result<Arm, Error> {
