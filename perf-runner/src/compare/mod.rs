@@ -124,6 +124,8 @@ pub fn compare(
         alpha: config.alpha,
         metrics,
         warnings: Vec::new(),
+        no_verdict: None,
+        not_measured: Vec::new(),
     }
 }
 
