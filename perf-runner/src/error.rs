@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::{
     cluster::ClusterError,
-    data::{baseline::BaselineError, summary::SummaryError},
+    data::{baseline::BaselineError, comparison::Comparison, summary::SummaryError},
     git::GitError,
     github::GithubError,
     history::HistoryError,
@@ -63,6 +63,21 @@ impl Exit {
             Outcome::Complete => Exit::verdict(regressed),
             Outcome::Interrupted => Exit::Interrupted,
             Outcome::Failed(_) => Exit::Failed,
+        }
+    }
+
+    /// A measured run and its comparison, if any: interrupted stays 130, a failed run or a
+    /// comparison that is no verdict is 3 (the run did not measure what a verdict needs),
+    /// else the verdict.
+    pub fn of_compared_run(outcome: &Outcome, comparison: Option<&Comparison>) -> Self {
+        let regressed = comparison.is_some_and(|c| !c.regressions().is_empty());
+        match Exit::of_run(outcome, regressed) {
+            Exit::Success | Exit::Regressed
+                if comparison.is_some_and(|c| c.no_verdict.is_some()) =>
+            {
+                Exit::Failed
+            }
+            exit => exit,
         }
     }
 }
@@ -182,6 +197,35 @@ mod tests {
         assert_eq!(Exit::of_run(&Outcome::Complete, true).code(), 1);
         assert_eq!(Exit::of_run(&Outcome::Interrupted, true).code(), 130);
         assert_eq!(Exit::of_run(&Outcome::Failed("x".into()), false).code(), 3);
+    }
+
+    #[test]
+    fn a_comparison_without_a_verdict_is_3_whatever_it_found_and_an_interrupt_stays_130() {
+        use crate::compare::{GateConfig, MetricSamples, Mode, compare};
+        let larger = [MetricSamples {
+            name: "binary_size_bytes",
+            base: &[1000.0],
+            head: &[1100.0],
+            base_sessions: &[],
+        }];
+        let mut c = compare(Mode::Paired, "base".into(), &larger, &GateConfig::default());
+        assert_eq!(c.regressions().len(), 1);
+        assert_eq!(
+            Exit::of_compared_run(&Outcome::Complete, Some(&c)).code(),
+            1
+        );
+        c.no_verdict = Some("gated metric(s) the base has were not measured: x".into());
+        assert_eq!(
+            Exit::of_compared_run(&Outcome::Complete, Some(&c)).code(),
+            3
+        );
+        assert_eq!(
+            Exit::of_compared_run(&Outcome::Interrupted, Some(&c)).code(),
+            130
+        );
+        assert_eq!(Exit::of_compared_run(&Outcome::Complete, None).code(), 0);
+        let failed = Outcome::Failed("node 1 crashed".into());
+        assert_eq!(Exit::of_compared_run(&failed, None).code(), 3);
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub enum Command {
     /// Results go to target/perf/<scenario>/<timestamp>/ (summary.json, report.md, samples.csv,
     /// metrics.jsonl); target/perf/<scenario>/latest points at the newest.
     /// Exit codes: 0 no regression, 1 regression, 2 bad scenario, baseline or arguments,
-    /// 3 the run failed (node crashed, timeout, build failed), 130 interrupted.
+    /// 3 the run failed (node crashed, timeout, build failed) or is no verdict (nothing
+    /// measured, a gated metric the base has not measured), 130 interrupted.
     Perf(PerfArgs),
     /// Micro-benchmarks: criterion wall times and iai-callgrind instruction counts of the node's
     /// and the runner's hot paths, compared and gated like a cluster run

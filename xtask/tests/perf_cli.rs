@@ -3,6 +3,8 @@
 mod common;
 
 use std::{
+    io::{BufRead, BufReader, Write},
+    net::{TcpListener, TcpStream},
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Stdio},
@@ -450,4 +452,230 @@ fn ctrl_c_stops_every_node_and_keeps_what_was_measured() {
         formation["samples"].as_array().unwrap().len() as u64,
         summary["repetitions_done"].as_u64().unwrap()
     );
+}
+
+/// A control API shared by fake nodes: `/health` says formed (one peer, a mesh of one),
+/// everything else answers 404: no `/events` (allowed by the node contract) and no `/metrics`.
+/// Returns its port; the server lives as long as the test process.
+fn serve_control_api_without_metrics() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    port
+}
+
+/// Answers one HTTP request and closes the connection.
+fn answer(mut stream: TcpStream) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    // The runner's calls here are GETs: the head ends at the first empty line.
+    let mut header = String::new();
+    while reader.read_line(&mut header).is_ok_and(|n| n > 0) && header.trim() != "" {
+        header.clear();
+    }
+    let path = request_line.split(' ').nth(1).unwrap_or("");
+    let (status, body) = if path == "/health" {
+        (
+            "200 OK",
+            r#"{"connected_peers":1,"routing_table_size":1,"mesh_size":1}"#,
+        )
+    } else {
+        ("404 Not Found", "not found")
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A fake node, a shell script named like ours (so it is the same node implementation), that
+/// prints a ready line pointing at the control API on `port` and exits 0 on SIGTERM.
+fn fake_node(dir: &Path, port: u16) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    write_script(
+        dir,
+        "swarm-node",
+        &format!(
+            "trap 'kill $sleeper; exit 0' TERM\n\
+             echo '{{\"event\":\"ready\",\"peer_id\":\"12D3KooWFake\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:{port}\"}}'\n\
+             sleep 30 &\nsleeper=$!\nwait"
+        ),
+    )
+}
+
+fn metric_names(summary: &Value) -> Vec<String> {
+    summary["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_node_without_metrics_has_no_bandwidth_and_a_script_has_no_binary_size() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), QUICK);
+    let node = fake_node(
+        &tmp.path().join("fake"),
+        serve_control_api_without_metrics(),
+    );
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = run(xtask()
+        .arg("perf")
+        .arg(&scenario)
+        .arg("--node-bin")
+        .arg(&node)
+        .arg("--out")
+        .arg(&out)
+        .arg("--baselines")
+        .arg(tmp.path().join("no-baselines"))
+        .arg("-q"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let summary = read_summary(&out.join("quick/latest/summary.json"));
+    assert_eq!(summary["complete"], true);
+    assert!(
+        summary["failures"].as_array().unwrap().is_empty(),
+        "{summary}"
+    );
+    let names = metric_names(&summary);
+    assert!(
+        names.iter().any(|n| n == "formation_time_ms") && names.iter().any(|n| n == "avg_peers"),
+        "{names:?}"
+    );
+    // A 404 page is no counter of 0 bytes, and a script's size is not a node's.
+    for absent in [
+        "bandwidth_sent_bytes_per_node",
+        "bandwidth_received_bytes_per_node",
+        "binary_size_bytes",
+    ] {
+        assert!(!names.iter().any(|n| n == absent), "{absent}: {names:?}");
+    }
+}
+
+/// `perf comment --dry-run` of a run directory: exit code and body.
+fn comment_body(run_dir: &Path) -> String {
+    let (code, body, stderr) = run(xtask()
+        .args(["perf", "comment", "--dry-run", "--report"])
+        .arg(run_dir)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_STEP_SUMMARY"));
+    assert_eq!(code, 0, "{stderr}");
+    body
+}
+
+/// What no report of a run without a verdict may say.
+fn assert_never_green(what: &str, text: &str) {
+    assert!(
+        !text.to_lowercase().contains("no regression")
+            && !text.contains('✅')
+            && !text.contains("all 0 gated"),
+        "{what} reads green:\n{text}"
+    );
+}
+
+#[test]
+fn runs_without_a_verdict_exit_3_and_no_report_reads_green() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), QUICK);
+    let baselines = tmp.path().join("baselines");
+    let perf = |node: &Path, baselines: &Path, out: &Path| {
+        run(xtask()
+            .arg("perf")
+            .arg(&scenario)
+            .arg("--node-bin")
+            .arg(node)
+            .arg("--out")
+            .arg(out)
+            .arg("--baselines")
+            .arg(baselines)
+            .arg("-q"))
+    };
+    // The baseline: our node, which measures everything a verdict needs.
+    let (code, _, stderr) = run(xtask()
+        .args(["perf", "baseline", "update"])
+        .arg(&scenario)
+        .arg("--node-bin")
+        .arg(node_bin())
+        .arg("--out")
+        .arg(tmp.path().join("out-baseline"))
+        .arg("--baselines")
+        .arg(&baselines)
+        .arg("-q"));
+    assert_eq!(code, 0, "{stderr}");
+
+    // A node that runs fine but provides no binary size (a gated metric) and no bandwidth.
+    let fake = fake_node(
+        &tmp.path().join("fake"),
+        serve_control_api_without_metrics(),
+    );
+    let out = tmp.path().join("out-fake");
+    let (code, stdout, stderr) = perf(&fake, &baselines, &out);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    let verdict = "NO VERDICT: gated metric(s) the base has were not measured: binary_size_bytes";
+    assert!(stdout.contains(verdict), "{stdout}");
+    let run_dir = out.join("quick/latest");
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(report.contains(&format!("**{verdict}**")), "{report}");
+    for missing in ["binary_size_bytes", "bandwidth_sent_bytes_per_node (info)"] {
+        let row = report
+            .lines()
+            .find(|l| l.starts_with(&format!("| {missing} |")))
+            .unwrap_or_else(|| panic!("no row for {missing}:\n{report}"));
+        assert!(row.contains("| not measured |"), "{row}");
+    }
+    assert_never_green("report.md", &report);
+    let comment = comment_body(&run_dir);
+    assert!(comment.contains("⛔ **no verdict**"), "{comment}");
+    assert_never_green("the comment", &comment);
+
+    // A node that crashes: nothing measured, with the baseline and without one.
+    let crash_dir = tmp.path().join("crashing");
+    std::fs::create_dir_all(&crash_dir).unwrap();
+    let crashing = write_script(
+        &crash_dir,
+        "swarm-node",
+        "echo 'fatal: simulated crash' >&2\nexit 1",
+    );
+    for (with, baselines) in [
+        ("with a baseline", baselines.clone()),
+        ("without a baseline", tmp.path().join("no-baselines")),
+    ] {
+        let out = tmp
+            .path()
+            .join(format!("out-crash-{}", with.replace(' ', "-")));
+        let (code, stdout, stderr) = perf(&crashing, &baselines, &out);
+        assert_eq!(code, 3, "{with}: {stdout}{stderr}");
+        assert!(stdout.contains("NO VERDICT: the run "), "{with}: {stdout}");
+        assert_never_green(&format!("the terminal {with}"), &stdout);
+        let run_dir = out.join("quick/latest");
+        let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+        assert!(
+            report.contains("**NO VERDICT: the run "),
+            "{with}: {report}"
+        );
+        assert_never_green(&format!("report.md {with}"), &report);
+        let comment = comment_body(&run_dir);
+        assert!(
+            comment.contains("⛔ **no verdict**: the run "),
+            "{with}: {comment}"
+        );
+        assert_never_green(&format!("the comment {with}"), &comment);
+        let summary = read_summary(&run_dir.join("summary.json"));
+        assert_eq!(
+            summary["comparison"]["no_verdict"].is_string(),
+            with == "with a baseline",
+            "{summary}"
+        );
+    }
 }

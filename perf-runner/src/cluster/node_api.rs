@@ -270,7 +270,8 @@ impl NodeApi {
         Ok(r.elapsed_us)
     }
 
-    /// `GET /metrics` as text.
+    /// `GET /metrics` as text. An error status is an error, never a body to parse: a node
+    /// without the endpoint answers 404, and its page says nothing about its counters.
     pub async fn metrics_text(&self) -> Result<String, ApiError> {
         let url = format!("{}/metrics", self.base);
         let response = self
@@ -282,21 +283,36 @@ impl NodeApi {
                 url: url.clone(),
                 source,
             })?;
-        response
+        let status = response.status();
+        let text = response
             .text()
             .await
-            .map_err(|source| ApiError::Transport { url, source })
+            .map_err(|source| ApiError::Transport {
+                url: url.clone(),
+                source,
+            })?;
+        if !status.is_success() {
+            return Err(ApiError::Status {
+                url,
+                status: status.as_u16(),
+                message: text.chars().take(200).collect(),
+            });
+        }
+        Ok(text)
     }
 }
 
-/// Sums every sample of a Prometheus counter family whose labels contain `label_match`.
-pub fn sum_metric(text: &str, family: &str, label_match: &str) -> f64 {
-    text.lines()
+/// Sums every sample of a Prometheus counter family whose labels contain `label_match`;
+/// `None` when no sample matches (the node does not expose it, which is not a count of 0).
+pub fn sum_metric(text: &str, family: &str, label_match: &str) -> Option<f64> {
+    let values: Vec<f64> = text
+        .lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| l.starts_with(family) && l[family.len()..].starts_with(['{', ' ']))
         .filter(|l| l.contains(label_match))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
 }
 
 #[cfg(test)]
@@ -312,11 +328,33 @@ mod tests {
             libp2p_bandwidth_bytes_totalx 99\n";
         assert_eq!(
             sum_metric(text, "libp2p_bandwidth_bytes_total", "Inbound"),
-            120.0
+            Some(120.0)
         );
         assert_eq!(
             sum_metric(text, "libp2p_bandwidth_bytes_total", "Outbound"),
-            7.0
+            Some(7.0)
         );
+    }
+
+    #[test]
+    fn a_family_without_a_matching_sample_is_none_not_zero() {
+        let counted_zero = "libp2p_bandwidth_bytes_total{direction=\"Inbound\"} 0\n";
+        assert_eq!(
+            sum_metric(counted_zero, "libp2p_bandwidth_bytes_total", "Inbound"),
+            Some(0.0)
+        );
+        for text in [
+            "",
+            "<html><body>404 Not Found</body></html>",
+            "# TYPE libp2p_bandwidth_bytes_total counter\n",
+            "libp2p_bandwidth_bytes_totalx{direction=\"Inbound\"} 5\n",
+            counted_zero,
+        ] {
+            assert_eq!(
+                sum_metric(text, "libp2p_bandwidth_bytes_total", "Outbound"),
+                None,
+                "{text:?}"
+            );
+        }
     }
 }

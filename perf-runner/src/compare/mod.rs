@@ -133,6 +133,8 @@ pub fn compare(
         warnings: Vec::new(),
         base_sessions: None,
         sequential: None,
+        no_verdict: None,
+        not_measured: Vec::new(),
     }
 }
 

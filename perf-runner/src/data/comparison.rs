@@ -98,6 +98,15 @@ pub struct Comparison {
     /// The looks of a sequential paired run (`--against`), when it was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequential: Option<Sequential>,
+    /// Why this comparison is no verdict, when it is none: the run failed or was interrupted,
+    /// measured nothing, or did not measure a gated metric the base has. Reports then say
+    /// "no verdict", never "no regression", and the command exits 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_verdict: Option<String>,
+    /// Metrics the base has and the head did not measure: reported as "not measured", never
+    /// as a number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_measured: Vec<NotMeasured>,
 }
 
 /// How a sequential paired run went: the looks it took and why it stopped.
@@ -124,6 +133,19 @@ pub struct Look {
     pub level: f64,
 }
 
+/// A metric the base has and the head did not measure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NotMeasured {
+    /// Metric name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Whether it counts for the gate: then the comparison is no verdict.
+    pub gated: bool,
+    /// Median of the base samples.
+    pub base_median: f64,
+}
+
 impl Comparison {
     /// Gated metrics that regressed.
     pub fn regressions(&self) -> Vec<&MetricComparison> {
@@ -141,19 +163,41 @@ impl Comparison {
             .collect()
     }
 
+    /// Gated metrics that were compared.
+    pub fn gated(&self) -> usize {
+        self.metrics.iter().filter(|m| m.gated).count()
+    }
+
     /// One line for the top of reports.
     pub fn headline(&self) -> String {
         let regressions = self.regressions();
-        if !regressions.is_empty() {
-            let names: Vec<String> = regressions
+        let regressed = || {
+            regressions
                 .iter()
                 .map(|m| format!("{} {:+.1}%", m.name, m.change.unwrap_or(0.0) * 100.0))
-                .collect();
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(why) = &self.no_verdict {
+            // A regression among what was measured is still worth knowing; it is not hidden.
+            return if regressions.is_empty() {
+                format!("NO VERDICT: {why}")
+            } else {
+                format!(
+                    "NO VERDICT: {why} (among what was measured, regressed: {})",
+                    regressed()
+                )
+            };
+        }
+        if !regressions.is_empty() {
             return format!(
                 "REGRESSION in {} gated metric(s): {}",
                 regressions.len(),
-                names.join(", ")
+                regressed()
             );
+        }
+        if self.gated() == 0 {
+            return "Nothing gated was compared: the numbers are information, not a verdict".into();
         }
         let inconclusive = self.inconclusive();
         if inconclusive.is_empty() {
@@ -169,5 +213,103 @@ impl Comparison {
                     .join(", ")
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metric(name: &str, verdict: Verdict, change: f64) -> MetricComparison {
+        MetricComparison {
+            name: name.into(),
+            unit: "ms".into(),
+            direction: Direction::LowerIsBetter,
+            gated: true,
+            n_base: 10,
+            n_head: 10,
+            base_median: 100.0,
+            head_median: 100.0 * (1.0 + change),
+            change: Some(change),
+            change_ci: None,
+            p_regression: None,
+            p_adjusted: None,
+            threshold: 0.05,
+            noise: None,
+            mde: None,
+            verdict,
+            reason: String::new(),
+        }
+    }
+
+    fn comparison(metrics: Vec<MetricComparison>) -> Comparison {
+        Comparison {
+            mode: Mode::Paired,
+            base_label: "revision main".into(),
+            alpha: 0.01,
+            metrics,
+            warnings: Vec::new(),
+            base_sessions: None,
+            sequential: None,
+            no_verdict: None,
+            not_measured: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn no_verdict_heads_the_line_and_leaves_the_verdict_lists_alone() {
+        let mut c = comparison(vec![metric("formation_time_ms", Verdict::Unchanged, 0.0)]);
+        assert!(
+            c.headline().starts_with("No regression: "),
+            "{}",
+            c.headline()
+        );
+        c.no_verdict = Some("the run failed (rep0: node 1 crashed)".into());
+        assert_eq!(
+            c.headline(),
+            "NO VERDICT: the run failed (rep0: node 1 crashed)"
+        );
+        assert!(c.regressions().is_empty() && c.inconclusive().is_empty());
+        // A regression among what was measured is still named, after the missing verdict.
+        c.metrics
+            .push(metric("dht_put_ms_p50", Verdict::Regressed, 0.2));
+        assert_eq!(c.regressions().len(), 1);
+        assert_eq!(
+            c.headline(),
+            "NO VERDICT: the run failed (rep0: node 1 crashed) (among what was measured, regressed: dht_put_ms_p50 +20.0%)"
+        );
+    }
+
+    #[test]
+    fn nothing_gated_is_never_called_no_regression() {
+        let mut info = metric("avg_peers", Verdict::Unchanged, 0.0);
+        info.gated = false;
+        let c = comparison(vec![info]);
+        assert_eq!(c.gated(), 0);
+        assert!(
+            !c.headline().to_lowercase().contains("no regression"),
+            "{}",
+            c.headline()
+        );
+        assert!(c.headline().contains("not a verdict"), "{}", c.headline());
+    }
+
+    #[test]
+    fn old_summaries_without_the_new_fields_still_read() {
+        let mut c = comparison(vec![metric("formation_time_ms", Verdict::Unchanged, 0.0)]);
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(!text.contains("no_verdict") && !text.contains("not_measured"));
+        let read: Comparison = serde_json::from_str(&text).unwrap();
+        assert!(read.no_verdict.is_none() && read.not_measured.is_empty());
+        c.no_verdict = Some("0 measured repetitions".into());
+        c.not_measured.push(NotMeasured {
+            name: "binary_size_bytes".into(),
+            unit: "bytes".into(),
+            gated: true,
+            base_median: 1e7,
+        });
+        let read: Comparison = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(read.no_verdict.as_deref(), Some("0 measured repetitions"));
+        assert_eq!(read.not_measured[0].name, "binary_size_bytes");
     }
 }

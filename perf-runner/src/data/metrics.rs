@@ -349,7 +349,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Resource,
         false,
-        "Mean over nodes of bytes sent (libp2p bandwidth counters) from start through the gossip phase; the throughput phase is excluded so protocol chattiness stays visible",
+        "Mean over nodes of bytes sent (libp2p bandwidth counters) from start through the gossip phase; the throughput phase is excluded so protocol chattiness stays visible; not measured when a node's /metrics lacks libp2p_bandwidth_bytes_total",
     ),
     m(
         "bandwidth_received_bytes_per_node",
@@ -365,7 +365,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Deterministic,
         true,
-        "Size of the node binary file as run (stripped release build for swarm-node)",
+        "Size of the node binary file as run (stripped release build for swarm-node); not measured when the node is not an ELF or Mach-O executable (a script that starts it elsewhere)",
     ),
     m(
         "build_time_s",

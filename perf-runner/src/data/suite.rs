@@ -31,7 +31,7 @@ pub enum Status {
     Regressed,
     /// Interrupted: the suite stops there.
     Interrupted,
-    /// It could not be run or measured.
+    /// It could not be run or measured, or its comparison is no verdict.
     Failed,
 }
 

@@ -4,6 +4,7 @@
 //! Every build goes through [`cargo_build_node`], so all of them report failures the same way.
 
 use std::{
+    io::Read,
     path::{Path, PathBuf},
     process::{Command, Stdio},
     time::Instant,
@@ -106,10 +107,29 @@ pub fn build_fault_injection_node(workspace: &Path) -> Result<PathBuf, BuildErro
     cargo_build_node(workspace, Some(&target), &["fault-injection"]).map(|(bin, _)| bin)
 }
 
-/// File size of the binary, bytes.
+/// File size of the binary, bytes; `None` unless it is an executable binary (ELF or Mach-O):
+/// the size of a script that starts a node elsewhere says nothing about the node.
 pub fn binary_size_bytes(bin: &Path) -> Option<u64> {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(bin)
+        .and_then(|mut file| file.read_exact(&mut magic))
+        .ok()?;
+    if !EXECUTABLE_MAGIC.contains(&magic) {
+        return None;
+    }
     std::fs::metadata(bin).ok().map(|m| m.len())
 }
+
+/// The first bytes of executable binaries: ELF, then Mach-O 32 and 64 bit in either byte
+/// order, and Mach-O universal (fat) binaries.
+const EXECUTABLE_MAGIC: [[u8; 4]; 6] = [
+    *b"\x7fELF",
+    [0xfe, 0xed, 0xfa, 0xce],
+    [0xce, 0xfa, 0xed, 0xfe],
+    [0xfe, 0xed, 0xfa, 0xcf],
+    [0xcf, 0xfa, 0xed, 0xfe],
+    [0xca, 0xfe, 0xba, 0xbe],
+];
 
 /// A fresh detached worktree of `commit` under `<output root>/worktrees/`, removed when
 /// dropped.
@@ -150,4 +170,36 @@ pub fn build_revision_node(
         .and_then(|_| std::fs::rename(&tmp, &cached))
         .map_err(|e| BuildError::Cargo(format!("caching the {commit} binary: {e}")))?;
     Ok((cached, commit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_executable_binary_has_its_file_size() {
+        let this = std::env::current_exe().unwrap();
+        let size = std::fs::metadata(&this).unwrap().len();
+        assert_eq!(binary_size_bytes(&this), Some(size));
+    }
+
+    #[test]
+    fn a_script_or_any_other_file_has_no_binary_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&str, &[u8]); 4] = [
+            (
+                "node.sh",
+                b"#!/bin/sh\nexec /usr/bin/node index.js \"$@\"\n",
+            ),
+            ("text", b"not a program at all"),
+            ("short", b"\x7fEL"),
+            ("empty", b""),
+        ];
+        for (name, bytes) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(binary_size_bytes(&path), None, "{name}");
+        }
+        assert_eq!(binary_size_bytes(&dir.path().join("missing")), None);
+    }
 }

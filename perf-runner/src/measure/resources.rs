@@ -86,14 +86,15 @@ pub fn cpu_of(pids: &[u32]) -> Vec<Option<f64>> {
 }
 
 /// Mean over nodes of CPU seconds used / wall seconds, in percent of one core, between two
-/// `cpu_of` readings; a process missing from either reading is skipped (0 when none is left).
-pub fn cpu_share_pct(before: &[Option<f64>], after: &[Option<f64>], seconds: f64) -> f64 {
+/// `cpu_of` readings; a process missing from either reading is skipped, and with none left
+/// the share is not measured (`None`), not 0.
+pub fn cpu_share_pct(before: &[Option<f64>], after: &[Option<f64>], seconds: f64) -> Option<f64> {
     let shares: Vec<f64> = before
         .iter()
         .zip(after)
         .filter_map(|(b, a)| Some((a.as_ref()? - b.as_ref()?) / seconds.max(1e-9) * 100.0))
         .collect();
-    mean(&shares).unwrap_or(0.0)
+    mean(&shares)
 }
 
 /// Resident set size now of each of `pids` that is still there, MiB.
@@ -112,12 +113,12 @@ pub fn uss_mb(pids: &[u32]) -> Vec<f64> {
         .collect()
 }
 
-/// The largest high-water resident set size among `pids`, MiB; 0 when none is left.
-pub fn peak_rss_mb(pids: &[u32]) -> f64 {
+/// The largest high-water resident set size among `pids`, MiB; `None` when none is left.
+pub fn peak_rss_mb(pids: &[u32]) -> Option<f64> {
     pids.iter()
         .filter_map(|&p| memory(p))
         .map(|m| m.hwm_kib as f64 / 1024.0)
-        .fold(0.0, f64::max)
+        .max_by(f64::total_cmp)
 }
 
 #[cfg(test)]
@@ -158,6 +159,15 @@ mod tests {
         assert!(cpu_seconds(me).is_some());
         let unique = unique_kib(me).unwrap();
         assert!(unique > 0 && unique <= mem.rss_kib);
+        assert!(peak_rss_mb(&[me]).is_some_and(|mb| mb > 0.0));
+    }
+
+    #[test]
+    fn memory_of_processes_that_are_gone_is_not_measured() {
+        // Above the kernel's pid_max (at most 2^22), so never a running process.
+        let gone = 1 << 23;
+        assert_eq!(peak_rss_mb(&[gone]), None);
+        assert_eq!(peak_rss_mb(&[]), None);
     }
 
     #[test]
@@ -165,7 +175,8 @@ mod tests {
         let before = [Some(1.0), Some(2.0), None];
         let after = [Some(1.5), Some(2.1), Some(9.0)];
         // (0.5 + 0.1) / 2 nodes over 1 s = 30 % of a core.
-        assert!((cpu_share_pct(&before, &after, 1.0) - 30.0).abs() < 1e-9);
-        assert_eq!(cpu_share_pct(&[], &[], 1.0), 0.0);
+        assert!((cpu_share_pct(&before, &after, 1.0).unwrap() - 30.0).abs() < 1e-9);
+        assert_eq!(cpu_share_pct(&[], &[], 1.0), None);
+        assert_eq!(cpu_share_pct(&[None], &[Some(1.0)], 1.0), None);
     }
 }

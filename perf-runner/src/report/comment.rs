@@ -11,8 +11,9 @@
 
 use crate::{
     compare::{Comparison, MetricComparison, Mode, Verdict},
-    data::summary::RunSummary,
+    data::{comparison::NotMeasured, summary::RunSummary},
     report::{
+        comparison::{NOT_MEASURED, no_verdict, not_measured_reason},
         escape::{code, is_identifier, markdown_text},
         format_value,
     },
@@ -90,7 +91,7 @@ pub fn render(summary: &RunSummary, links: &Links, max_chars: usize) -> String {
         "{}\n### swarmbench · {} · {}\n\n{shape}{}.\n\n",
         marker(&s.name),
         code(&s.name),
-        verdict_line(summary.comparison.as_ref()),
+        verdict_line(summary),
         if summary.complete {
             ""
         } else {
@@ -119,6 +120,13 @@ pub fn render(summary: &RunSummary, links: &Links, max_chars: usize) -> String {
                 markdown_text(&m.reason)
             ));
         }
+        for m in &c.not_measured {
+            reasons.push_str(&format!(
+                "- {}: {}\n",
+                code(&m.name),
+                markdown_text(&not_measured_reason(m))
+            ));
+        }
         for w in &c.warnings {
             reasons.push_str(&format!("- warning: {}\n", markdown_text(w)));
         }
@@ -130,11 +138,19 @@ pub fn render(summary: &RunSummary, links: &Links, max_chars: usize) -> String {
     body.finish()
 }
 
-fn verdict_line(c: Option<&Comparison>) -> String {
-    let Some(c) = c else {
+/// The verdict after the scenario's name: "no verdict" comes first, for a comparison that is
+/// none and for a run that did not finish or measured nothing, compared or not.
+fn verdict_line(summary: &RunSummary) -> String {
+    if let Some(why) = no_verdict(summary) {
+        return format!("⛔ **no verdict**: {}", markdown_text(&why));
+    }
+    let Some(c) = &summary.comparison else {
         return "measured, not compared".into();
     };
-    let gated = c.metrics.iter().filter(|m| m.gated).count();
+    let gated = c.gated();
+    if gated == 0 {
+        return "ℹ️ nothing gated was compared: information, not a verdict".into();
+    }
     let regressed = c.regressions();
     let inconclusive = c.inconclusive();
     if !regressed.is_empty() {
@@ -218,16 +234,35 @@ fn row(m: &MetricComparison) -> String {
     )
 }
 
-/// The comparison table, gated metrics first; rows beyond `max` bytes are counted, not shown.
+/// The row of a metric the base has and the head did not measure.
+fn not_measured_row(m: &NotMeasured) -> String {
+    format!(
+        "| {}{} | {} | {NOT_MEASURED} | - | - | - | - | {NOT_MEASURED} |\n",
+        code(&m.name),
+        if m.gated { "" } else { " (info)" },
+        value(m.base_median, &m.unit),
+    )
+}
+
+/// The comparison table, gated metrics first, each group ending with what the head did not
+/// measure; rows beyond `max` bytes are counted, not shown.
 fn table(c: &Comparison, max: usize) -> String {
     let mut out = String::from(
         "| metric | base | head | change | 95% CI | p (Holm) | threshold | verdict |\n|---|---:|---:|---:|---|---:|---:|---|\n",
     );
-    let mut rows: Vec<&MetricComparison> = c.metrics.iter().collect();
-    rows.sort_by_key(|m| !m.gated);
+    let mut rows: Vec<(bool, String)> = c
+        .metrics
+        .iter()
+        .map(|m| (m.gated, row(m)))
+        .chain(
+            c.not_measured
+                .iter()
+                .map(|m| (m.gated, not_measured_row(m))),
+        )
+        .collect();
+    rows.sort_by_key(|(gated, _)| !gated);
     let mut left_out = 0;
-    for m in rows {
-        let r = row(m);
+    for (_, r) in rows {
         if out.len() + r.len() > max {
             left_out += 1;
         } else {
@@ -415,6 +450,41 @@ mod tests {
             body.matches("<details>").count(),
             body.matches("</details>").count()
         );
+    }
+
+    #[test]
+    fn a_run_without_a_verdict_is_never_green() {
+        use crate::report::comparison::fixtures;
+        let body = |s: &RunSummary| render(s, &Links::default(), DEFAULT_MAX_CHARS);
+        let missing = body(&fixtures::missing_gated_metric());
+        assert!(
+            missing.contains(
+                "· ⛔ **no verdict**: gated metric\\(s\\) the base has were not measured: binary\\_size\\_bytes\n"
+            ),
+            "{missing}"
+        );
+        assert!(
+            missing.contains(
+                "| `binary_size_bytes` | 7.75 M bytes | not measured | - | - | - | - | not measured |"
+            ),
+            "{missing}"
+        );
+        for failed in [fixtures::failed(false), fixtures::failed(true)] {
+            let text = body(&failed);
+            assert!(text.contains("⛔ **no verdict**: the run "), "{text}");
+            assert!(text.contains("**incomplete run**"), "{text}");
+        }
+        for text in [
+            missing,
+            body(&fixtures::failed(false)),
+            body(&fixtures::failed(true)),
+            body(&fixtures::nothing_gated()),
+        ] {
+            assert!(!text.contains('✅'), "{text}");
+            assert!(!text.to_lowercase().contains("no regression"), "{text}");
+            assert!(!text.contains("all 0 gated"), "{text}");
+        }
+        assert!(body(&fixtures::nothing_gated()).contains("nothing gated was compared"));
     }
 
     #[test]

@@ -53,14 +53,15 @@ fn header(summary: &RunSummary, out: &mut String) {
     ));
 }
 
-/// The verdict of a comparison, when the run has one: headline, table, chart and reasons.
+/// The verdict of a comparison, when the run has one: headline, table, chart and reasons. A
+/// run that did not finish or measured nothing says "no verdict" here, compared or not.
 fn verdict(summary: &RunSummary, out: &mut String) {
+    let Some(line) = comparison::verdict_line(summary, summary.comparison.as_ref()) else {
+        return;
+    };
+    out.push_str(&format!("## Verdict\n\n**{line}**\n\n"));
     if let Some(c) = &summary.comparison {
-        out.push_str(&format!(
-            "## Verdict\n\n**{}**\n\n{}\n\n",
-            c.headline(),
-            comparison::method(c)
-        ));
+        out.push_str(&format!("{}\n\n", comparison::method(c)));
         for w in &c.warnings {
             out.push_str(&format!("> Warning: {w}\n\n"));
         }
@@ -72,14 +73,28 @@ fn verdict(summary: &RunSummary, out: &mut String) {
         for m in &c.metrics {
             out.push_str(&format!("| {} |\n", comparison::row(m).join(" | ")));
         }
+        for m in &c.not_measured {
+            out.push_str(&format!(
+                "| {} |\n",
+                comparison::not_measured_row(m).join(" | ")
+            ));
+        }
         out.push('\n');
         out.push_str(&comparison::mermaid(c));
         out.push_str("\n<details><summary>Why each verdict</summary>\n\n");
         for m in &c.metrics {
             out.push_str(&format!("- `{}`: {}\n", m.name, m.reason));
         }
-        out.push_str("\n</details>\n\n## Measurements\n\n");
+        for m in &c.not_measured {
+            out.push_str(&format!(
+                "- `{}`: {}\n",
+                m.name,
+                comparison::not_measured_reason(m)
+            ));
+        }
+        out.push_str("\n</details>\n\n");
     }
+    out.push_str("## Measurements\n\n");
 }
 
 /// Every metric's median, range and noise.
@@ -153,4 +168,46 @@ fn definitions(summary: &RunSummary, out: &mut String) {
         out.push_str(&format!("- `{}` ({}): {}\n", m.name, m.unit, m.definition));
     }
     out.push_str("\n</details>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::comparison::fixtures;
+
+    #[test]
+    fn a_report_without_a_verdict_says_so_and_never_no_regression() {
+        let missing = render(&fixtures::missing_gated_metric());
+        assert!(
+            missing.contains(
+                "## Verdict\n\n**NO VERDICT: gated metric(s) the base has were not measured: binary_size_bytes**\n"
+            ),
+            "{missing}"
+        );
+        let row = missing
+            .lines()
+            .find(|l| l.starts_with("| binary_size_bytes |"))
+            .unwrap();
+        assert!(row.contains("| not measured |"), "{row}");
+        assert!(
+            missing.contains("- `binary_size_bytes`: not measured: the base has it"),
+            "{missing}"
+        );
+        for failed in [fixtures::failed(false), fixtures::failed(true)] {
+            let md = render(&failed);
+            assert!(md.contains("## Verdict\n\n**NO VERDICT: the run "), "{md}");
+            assert!(md.contains("## Failures"), "{md}");
+        }
+        for md in [
+            missing,
+            render(&fixtures::failed(false)),
+            render(&fixtures::failed(true)),
+            render(&fixtures::nothing_gated()),
+        ] {
+            assert!(!md.to_lowercase().contains("no regression"), "{md}");
+            assert_eq!(md.matches("## Measurements").count(), 1, "{md}");
+        }
+        let plain = render(&fixtures::measured());
+        assert!(!plain.contains("## Verdict"), "{plain}");
+    }
 }

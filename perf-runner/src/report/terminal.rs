@@ -4,11 +4,12 @@ use std::path::Path;
 
 use crate::{
     data::{comparison::Comparison, summary::RunSummary},
-    report::format_value,
+    report::{comparison, format_value},
 };
 
 /// What `perf` and `bench` print after a run: the metric table, the comparison when there
-/// is one, and where the full report went.
+/// is one, the verdict line (which says "no verdict" for a run that did not finish, compared
+/// or not), and where the full report went.
 pub fn run_result(
     summary: &RunSummary,
     comparison: Option<&Comparison>,
@@ -18,6 +19,9 @@ pub fn run_result(
     let mut out = render(summary);
     if let Some(c) = comparison {
         out.push_str(&render_comparison(c, color));
+    }
+    if let Some(line) = comparison::verdict_line(summary, comparison) {
+        out.push_str(&format!("{line}\n"));
     }
     out.push_str(&format!("report: {}\n", report_md.display()));
     out
@@ -89,22 +93,28 @@ pub fn render(summary: &RunSummary) -> String {
     out
 }
 
-/// The comparison table, with verdicts coloured when `color` is set.
-pub fn render_comparison(c: &crate::compare::Comparison, color: bool) -> String {
-    use crate::{compare::Verdict, report::comparison};
+/// The comparison table, with verdicts coloured when `color` is set, then its warnings.
+/// Metrics the head did not measure close the table, saying so.
+pub fn render_comparison(c: &Comparison, color: bool) -> String {
+    use crate::compare::Verdict;
     let headers = comparison::HEADERS.map(str::to_owned);
     let rows: Vec<[String; 8]> = std::iter::once(headers)
         .chain(c.metrics.iter().map(comparison::row))
+        .chain(c.not_measured.iter().map(comparison::not_measured_row))
         .collect();
     let (lines, width) = lay_out(&rows, [false; 8]);
     let mut out = format!("\n{}\n{}\n", lines[0], "-".repeat(width));
-    for (m, text) in c.metrics.iter().zip(&lines[1..]) {
-        let code = match m.verdict {
+    let colors = c
+        .metrics
+        .iter()
+        .map(|m| match m.verdict {
             Verdict::Regressed => "31",
             Verdict::Improved => "32",
             Verdict::Inconclusive => "33",
             Verdict::Unchanged => "",
-        };
+        })
+        .chain(c.not_measured.iter().map(|_| "33"));
+    for (code, text) in colors.zip(&lines[1..]) {
         if color && !code.is_empty() {
             out.push_str(&format!("\x1b[{code}m{text}\x1b[0m\n"));
         } else {
@@ -115,7 +125,6 @@ pub fn render_comparison(c: &crate::compare::Comparison, color: bool) -> String 
     for w in &c.warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
-    out.push_str(&format!("{}\n", c.headline()));
     out
 }
 
@@ -181,6 +190,54 @@ pub fn metric_list() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::comparison::fixtures;
+
+    fn printed(summary: &RunSummary) -> String {
+        run_result(
+            summary,
+            summary.comparison.as_ref(),
+            Path::new("out/report.md"),
+            false,
+        )
+    }
+
+    #[test]
+    fn a_run_without_a_verdict_says_so_and_never_no_regression() {
+        let missing = printed(&fixtures::missing_gated_metric());
+        assert!(
+            missing.contains(
+                "\nNO VERDICT: gated metric(s) the base has were not measured: binary_size_bytes\n"
+            ),
+            "{missing}"
+        );
+        let row = missing
+            .lines()
+            .find(|l| l.starts_with("binary_size_bytes "))
+            .unwrap();
+        assert!(
+            row.contains("not measured") && row.trim_end().ends_with("not measured"),
+            "{row}"
+        );
+        for failed in [fixtures::failed(false), fixtures::failed(true)] {
+            let text = printed(&failed);
+            assert!(text.contains("NO VERDICT: the run "), "{text}");
+            assert!(text.contains("INCOMPLETE"), "{text}");
+        }
+        for text in [
+            missing,
+            printed(&fixtures::failed(false)),
+            printed(&fixtures::failed(true)),
+            printed(&fixtures::nothing_gated()),
+        ] {
+            assert!(!text.to_lowercase().contains("no regression"), "{text}");
+        }
+        // A finished run that was not compared has no verdict line at all.
+        let plain = printed(&fixtures::measured());
+        assert!(
+            !plain.contains("VERDICT") && !plain.contains("regression"),
+            "{plain}"
+        );
+    }
 
     #[test]
     fn numbers_line_up_under_their_header() {

@@ -40,15 +40,15 @@ pub(super) async fn phases(
     values.extend(formation_from_events(cluster, scenario, formed.polled_end_ns, raw).await?);
     values.extend(workloads(scenario, cluster, switch, &pids, label, observer, raw).await?);
 
-    let (sent, received) = bandwidth(cluster).await?;
-    values.insert("bandwidth_sent_bytes_per_node", sent);
-    values.insert("bandwidth_received_bytes_per_node", received);
+    values.extend(bandwidth(cluster).await?);
 
     if let Some(throughput) = &scenario.throughput {
         observer.phase("throughput");
         values.extend(workload::throughput::run(cluster, throughput, raw).await?);
     }
-    values.insert("rss_peak_mb", peak_rss_mb(&pids));
+    if let Some(peak) = peak_rss_mb(&pids) {
+        values.insert("rss_peak_mb", peak);
+    }
     if let Some(size) = arm.binary_size_bytes {
         values.insert("binary_size_bytes", size as f64);
     }
@@ -67,11 +67,10 @@ async fn idle(cluster: &mut Cluster, pids: &[u32], seconds: f64) -> Result<Value
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     let cpu_after = cpu_of(pids);
     cluster.check_alive()?;
-    if seconds > 0.0 {
-        values.insert(
-            "cpu_idle_pct",
-            cpu_share_pct(&cpu_before, &cpu_after, seconds),
-        );
+    if seconds > 0.0
+        && let Some(share) = cpu_share_pct(&cpu_before, &cpu_after, seconds)
+    {
+        values.insert("cpu_idle_pct", share);
     }
     let idle_rss_mb = rss_mb(pids);
     if let Some(mean) = mean(&idle_rss_mb) {
@@ -147,35 +146,44 @@ async fn workloads(
     }
     if scenario.dht.is_some() || scenario.gossip.is_some() {
         let seconds = load_started.elapsed().as_secs_f64();
-        values.insert(
-            "cpu_load_pct",
-            cpu_share_pct(&cpu_load_before, &cpu_of(pids), seconds),
-        );
+        if let Some(share) = cpu_share_pct(&cpu_load_before, &cpu_of(pids), seconds) {
+            values.insert("cpu_load_pct", share);
+        }
     }
     Ok(values)
 }
 
 /// Mean bytes sent and received per node, over the nodes that are up (a node a fault took
-/// down has no counters to read).
-async fn bandwidth(cluster: &Cluster) -> Result<(f64, f64), WorkloadError> {
-    let texts = try_join_all(cluster.up().into_iter().map(|index| {
+/// down has no counters to read). Not measured, rather than 0, when a node has no `/metrics`
+/// (404) or its page has no bandwidth counters.
+async fn bandwidth(cluster: &Cluster) -> Result<Values, WorkloadError> {
+    let pages = try_join_all(cluster.up().into_iter().map(|index| {
         let node = &cluster.nodes[index];
         async move {
-            node.api
-                .metrics_text()
-                .await
-                .map_err(|source| WorkloadError::Api { index, source })
+            match node.api.metrics_text().await {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.status() == Some(404) => Ok(None),
+                Err(source) => Err(WorkloadError::Api { index, source }),
+            }
         }
     }))
     .await?;
-    let n = texts.len().max(1) as f64;
-    let sent: f64 = texts
-        .iter()
-        .map(|t| sum_metric(t, "libp2p_bandwidth_bytes_total", "direction=\"Outbound\""))
-        .sum();
-    let received: f64 = texts
-        .iter()
-        .map(|t| sum_metric(t, "libp2p_bandwidth_bytes_total", "direction=\"Inbound\""))
-        .sum();
-    Ok((sent / n, received / n))
+    let mut values = Values::new();
+    for (name, direction) in [
+        ("bandwidth_sent_bytes_per_node", "direction=\"Outbound\""),
+        ("bandwidth_received_bytes_per_node", "direction=\"Inbound\""),
+    ] {
+        // A mean over the nodes that report it would hide the ones that do not.
+        let per_node: Option<Vec<f64>> = pages
+            .iter()
+            .map(|page| sum_metric(page.as_deref()?, BANDWIDTH_FAMILY, direction))
+            .collect();
+        if let Some(mean) = per_node.as_deref().and_then(mean) {
+            values.insert(name, mean);
+        }
+    }
+    Ok(values)
 }
+
+/// The Prometheus counter family of libp2p's bandwidth metrics.
+const BANDWIDTH_FAMILY: &str = "libp2p_bandwidth_bytes_total";

@@ -1,10 +1,11 @@
 //! The entry points: one function per `cargo xtask` command, each taking a request struct and
 //! returning data (or a [`crate::Error`] that knows its exit code). They compose the stages;
 //! none holds a stage's logic. [`Common`] holds the request fields the gated commands share,
-//! and [`gate`] their one comparison path.
+//! [`gate`] their one comparison path, and [`no_verdict`] says when a comparison is none.
 
 pub mod gate;
 pub mod sequential;
+pub mod no_verdict;
 pub mod perf;
 pub mod bench;
 pub mod suite;

@@ -11,7 +11,7 @@ use crate::{
     Error, Exit,
     cluster::check_node_bin,
     compare::Comparison,
-    data::baseline,
+    data::baseline::{self, Baseline},
     data::env::Revision,
     measure::build::{binary_size_bytes, build_release_node, build_revision_node},
     report::plots::{self, PlotData},
@@ -21,6 +21,7 @@ use crate::{
     tasks::{
         Common,
         gate::{self, Base, Gate},
+        no_verdict,
         sequential::SequentialStop,
     },
 };
@@ -65,13 +66,10 @@ pub struct PerfOutcome {
 }
 
 impl PerfOutcome {
-    /// How the command ends: a failed or interrupted run first, then the verdict.
+    /// How the command ends: a failed or interrupted run first, then no verdict, then the
+    /// verdict.
     pub fn exit(&self) -> Exit {
-        let regressed = self
-            .comparison
-            .as_ref()
-            .is_some_and(|c| !c.regressions().is_empty());
-        Exit::of_run(&self.result.outcome, regressed)
+        Exit::of_compared_run(&self.result.outcome, self.comparison.as_ref())
     }
 }
 
@@ -102,7 +100,7 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
         baseline::load(&request.common.baselines, &scenario.name)?
     };
     let gate = gate_for(request, &scenario, None);
-    let (mut result, comparison) = if paired {
+    let (mut result, mut comparison) = if paired {
         run_paired(request, &scenario, gate)?
     } else {
         let result = execute(
@@ -120,6 +118,9 @@ pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
         });
         (result, comparison)
     };
+    if let Some(comparison) = &mut comparison {
+        judge(comparison, &result, stored.as_ref());
+    }
     let notice = comparison.is_none().then(|| {
         gate::no_baseline_notice(
             &format!(
@@ -156,6 +157,21 @@ fn run_paired(
     let mut stop = SequentialStop::new(scenario.repetitions, request.budget, gate, label);
     let result = execute(request, scenario, vec![head, base], &mut stop)?;
     Ok((result, stop.into_comparison()))
+}
+
+/// Marks what the head did not measure and whether the comparison is a verdict at all: the
+/// base is the run's second arm, or else the stored baseline.
+fn judge(comparison: &mut Comparison, result: &RunResult, stored: Option<&Baseline>) {
+    let base_samples = |name: &str| match result.summaries.get(1) {
+        Some(base) => base.metric(name).map(|m| m.samples.as_slice()),
+        None => stored.and_then(|s| s.samples(name)),
+    };
+    no_verdict::judge(
+        comparison,
+        &result.outcome,
+        &result.summaries[0],
+        base_samples,
+    );
 }
 
 /// A paired run (`request.against` or `request.base_node_bin` must be set) compared on one

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::data::suite::{Entry, Status, Suite};
 use crate::{
-    Error,
+    Error, Exit,
     data::output::write_atomic,
     run::Outcome,
     tasks::perf::{PerfRequest, run_scenario},
@@ -55,13 +55,14 @@ pub fn find(name: &str) -> Result<&'static Suite, Error> {
     })
 }
 
-/// The status of a scenario whose run produced `outcome`.
-fn status_of(outcome: &Outcome, regressed: bool) -> Status {
-    match outcome {
-        Outcome::Complete if regressed => Status::Regressed,
-        Outcome::Complete => Status::Ok,
-        Outcome::Interrupted => Status::Interrupted,
-        Outcome::Failed(_) => Status::Failed,
+/// The status of a scenario whose run ended with `exit`: a comparison that is no verdict
+/// fails the scenario as it fails `perf`.
+fn status_of(exit: Exit) -> Status {
+    match exit {
+        Exit::Success => Status::Ok,
+        Exit::Regressed => Status::Regressed,
+        Exit::Interrupted => Status::Interrupted,
+        Exit::Usage | Exit::Failed => Status::Failed,
     }
 }
 
@@ -88,17 +89,8 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
         let entry = match run_scenario(&request) {
             Ok(outcome) => {
                 let summary = &outcome.result.summaries[0];
-                let regressed = outcome
-                    .comparison
-                    .as_ref()
-                    .is_some_and(|c| !c.regressions().is_empty());
-                let status = status_of(&outcome.result.outcome, regressed);
+                let status = status_of(outcome.exit());
                 let detail = match &outcome.result.outcome {
-                    Outcome::Complete if regressed => outcome
-                        .comparison
-                        .as_ref()
-                        .map(|c| c.headline())
-                        .unwrap_or_default(),
                     Outcome::Complete => outcome
                         .comparison
                         .as_ref()

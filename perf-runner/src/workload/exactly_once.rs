@@ -61,13 +61,10 @@ impl Report {
         self.lost.is_empty() && self.duplicated.is_empty() && self.mismatched.is_empty()
     }
 
-    /// exactly_once / expected (1 when nothing was expected).
-    pub fn delivery_ratio(&self) -> f64 {
-        if self.expected == 0 {
-            1.0
-        } else {
-            self.exactly_once as f64 / self.expected as f64
-        }
+    /// exactly_once / expected; `None` when nothing was expected, which measures nothing
+    /// (a perfect 1 would be a claim without data).
+    pub fn delivery_ratio(&self) -> Option<f64> {
+        (self.expected > 0).then(|| self.exactly_once as f64 / self.expected as f64)
     }
 }
 
@@ -175,7 +172,9 @@ mod tests {
         let r = check(&p, &perfect(&p, 3), "t", |_, _| true);
         assert!(r.passed(), "{r:?}");
         assert_eq!((r.expected, r.exactly_once), (18, 18));
-        assert_eq!(r.delivery_ratio(), 1.0);
+        assert_eq!(r.delivery_ratio(), Some(1.0));
+        let nobody = check(&p, &perfect(&p, 3), "t", |_, _| false);
+        assert_eq!((nobody.expected, nobody.delivery_ratio()), (0, None));
     }
 
     #[test]

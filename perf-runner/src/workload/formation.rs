@@ -10,7 +10,9 @@ use futures::future::try_join_all;
 
 use super::{Values, WorkloadError, insert_quantiles};
 use crate::{
-    cluster::Cluster, cluster::node_api::NodeEvent, scenario::FormationPhase,
+    cluster::Cluster,
+    cluster::node_api::{Health, NodeEvent},
+    scenario::FormationPhase,
     stats::descriptive::mean,
 };
 
@@ -76,31 +78,8 @@ pub async fn wait_formed(
             })
             .collect();
         if lagging.is_empty() {
-            let n = cluster.nodes.len();
-            let others = (n - 1).max(1) as f64;
-            let mut values = Values::new();
-            values.insert(
-                "discovery_ratio",
-                mean(
-                    &healths
-                        .iter()
-                        .map(|h| (h.routing_table_size as f64 / others).min(1.0))
-                        .collect::<Vec<_>>(),
-                )
-                .unwrap_or(0.0),
-            );
-            values.insert(
-                "avg_peers",
-                mean(
-                    &healths
-                        .iter()
-                        .map(|h| h.connected_peers as f64)
-                        .collect::<Vec<_>>(),
-                )
-                .unwrap_or(0.0),
-            );
             return Ok(Formed {
-                values,
+                values: formed_values(&healths),
                 polled_end_ns: crate::measure::clock::unix_ns(),
             });
         }
@@ -113,6 +92,27 @@ pub async fn wait_formed(
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     }
+}
+
+/// Discovery ratio and average peers from every node's health at formation end. A single
+/// node has no one to discover: its discovery ratio is not measured, not 0.
+fn formed_values(healths: &[Health]) -> Values {
+    let mut values = Values::new();
+    if healths.len() > 1 {
+        let others = (healths.len() - 1) as f64;
+        let discovered: Vec<f64> = healths
+            .iter()
+            .map(|h| (h.routing_table_size as f64 / others).min(1.0))
+            .collect();
+        if let Some(ratio) = mean(&discovered) {
+            values.insert("discovery_ratio", ratio);
+        }
+    }
+    let peers: Vec<f64> = healths.iter().map(|h| h.connected_peers as f64).collect();
+    if let Some(average) = mean(&peers) {
+        values.insert("avg_peers", average);
+    }
+    values
 }
 
 /// When one node first met the target, from its events; `ready_ns` is the earliest possible.
@@ -190,6 +190,27 @@ mod tests {
             mesh_size: mesh,
             established_in_us: None,
         }
+    }
+
+    fn health(connected_peers: usize, routing_table_size: usize) -> Health {
+        Health {
+            connected_peers,
+            routing_table_size,
+            mesh_size: 0,
+        }
+    }
+
+    #[test]
+    fn discovery_is_a_share_of_the_others_and_a_lone_node_has_none() {
+        let three = formed_values(&[health(2, 2), health(1, 1), health(1, 2)]);
+        assert!(
+            (three["discovery_ratio"] - 5.0 / 6.0).abs() < 1e-12,
+            "{three:?}"
+        );
+        assert!((three["avg_peers"] - 4.0 / 3.0).abs() < 1e-12, "{three:?}");
+        let alone = formed_values(&[health(0, 0)]);
+        assert!(!alone.contains_key("discovery_ratio"), "{alone:?}");
+        assert_eq!(alone["avg_peers"], 0.0);
     }
 
     #[test]

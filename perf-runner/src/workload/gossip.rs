@@ -79,7 +79,9 @@ pub async fn run(
     let mut values = summarize(&received, phase.messages, tag, raw);
     // No faults in this phase: every node had to receive every message it did not publish.
     let report = exactly_once::check(&published, &received, tag, |_, _| true);
-    values.insert("gossip_exactly_once_ratio", report.delivery_ratio());
+    if let Some(ratio) = report.delivery_ratio() {
+        values.insert("gossip_exactly_once_ratio", ratio);
+    }
     if !report.passed() {
         raw.push(json!({"phase": "gossip_exactly_once", "tag": tag, "report": report}));
     }
@@ -135,14 +137,13 @@ fn summarize(
     if possible > 0 {
         values.insert("gossip_delivery_ratio", distinct as f64 / possible as f64);
     }
-    values.insert(
-        "gossip_duplicate_ratio",
-        if deliveries == 0 {
-            0.0
-        } else {
-            (deliveries - distinct) as f64 / deliveries as f64
-        },
-    );
+    // Without a delivery there is nothing to be a duplicate: not measured, not 0.
+    if deliveries > 0 {
+        values.insert(
+            "gossip_duplicate_ratio",
+            (deliveries - distinct) as f64 / deliveries as f64,
+        );
+    }
     values
 }
 
@@ -174,6 +175,27 @@ mod tests {
         assert_eq!(
             v["gossip_latency_ms_p50"], 2.0,
             "duplicates do not count as latency samples"
+        );
+    }
+
+    #[test]
+    fn without_deliveries_the_ratios_are_not_measured() {
+        let v = summarize(
+            &[vec![], vec![rec("other-m9", 0, 1)]],
+            2,
+            "t",
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            v["gossip_delivery_ratio"], 0.0,
+            "2 messages could have arrived"
+        );
+        assert!(!v.contains_key("gossip_duplicate_ratio"), "{v:?}");
+        assert!(!v.contains_key("gossip_latency_ms_p50"), "{v:?}");
+        let alone = summarize(&[vec![]], 2, "t", &mut Vec::new());
+        assert!(
+            alone.is_empty(),
+            "a lone node can receive nothing: {alone:?}"
         );
     }
 }

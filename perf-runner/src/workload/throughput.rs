@@ -44,9 +44,10 @@ pub async fn run(
                 index: client,
                 source,
             })?;
+        // A node that reports 0 µs did not time the transfer: no rate, rather than bytes / 1 µs.
         let mbit_s = mbit_per_s(phase.bytes, elapsed_us);
         raw.push(json!({"phase": "throughput", "client": client, "server": server, "bytes": phase.bytes, "elapsed_us": elapsed_us, "mbit_s": mbit_s}));
-        rates.push(mbit_s);
+        rates.extend(mbit_s);
     }
     let bytes = phase.bytes;
     let tcp = tokio::task::spawn_blocking(move || raw_tcp_mbit_s(bytes))
@@ -59,7 +60,7 @@ pub async fn run(
 
     let mut values = Values::new();
     values.insert("tcp_loopback_mbit_s", tcp);
-    // `pairs` is at least 1 (the scenario checks it), so there is always a mean.
+    // No mean when no node timed its transfer.
     if let Some(mean) = crate::stats::descriptive::mean(&rates) {
         values.insert("throughput_mbit_s", mean);
         if tcp > 0.0 {
@@ -69,9 +70,10 @@ pub async fn run(
     Ok(values)
 }
 
-fn mbit_per_s(bytes: u64, elapsed_us: u64) -> f64 {
-    // bits per microsecond is megabits per second.
-    bytes as f64 * 8.0 / elapsed_us.max(1) as f64
+/// Bits per microsecond, which is megabits per second; `None` for no elapsed time, which is
+/// no measurement.
+fn mbit_per_s(bytes: u64, elapsed_us: u64) -> Option<f64> {
+    (elapsed_us > 0).then(|| bytes as f64 * 8.0 / elapsed_us as f64)
 }
 
 /// Sends `bytes` over one loopback TCP connection; Mbit/s from connect to the last byte read.
@@ -108,7 +110,9 @@ pub fn raw_tcp_mbit_s(bytes: u64) -> std::io::Result<f64> {
             "sent {bytes} bytes, {received} arrived"
         )));
     }
-    Ok(mbit_per_s(bytes, elapsed.as_micros() as u64))
+    mbit_per_s(bytes, elapsed.as_micros() as u64).ok_or_else(|| {
+        std::io::Error::other(format!("{bytes} bytes arrived in under a microsecond"))
+    })
 }
 
 #[cfg(test)]
@@ -123,6 +127,7 @@ mod tests {
 
     #[test]
     fn unit_conversion() {
-        assert_eq!(mbit_per_s(1_000_000, 8_000), 1000.0);
+        assert_eq!(mbit_per_s(1_000_000, 8_000), Some(1000.0));
+        assert_eq!(mbit_per_s(1_000_000, 0), None);
     }
 }

@@ -66,12 +66,16 @@ pub(super) fn values(
     let recovery_start = windows.recovery_start_ns;
     if let Some(first) = windows.first_fault_ns {
         let during = window(Some(first), recovery_start);
-        values.insert("fault_delivery_ratio_during", during.delivery_ratio());
+        if let Some(ratio) = during.delivery_ratio() {
+            values.insert("fault_delivery_ratio_during", ratio);
+        }
         raw.push(json!({"phase": "chaos", "window": "during", "report": during}));
     }
     if let Some(since) = recovery_start {
         let after = window(Some(since), None);
-        values.insert("fault_delivery_ratio_after", after.delivery_ratio());
+        if let Some(ratio) = after.delivery_ratio() {
+            values.insert("fault_delivery_ratio_after", ratio);
+        }
         raw.push(json!({"phase": "chaos", "window": "after", "report": after}));
         if let Some(done) = windows.recovered_ns {
             values.insert("recovery_time_ms", done.saturating_sub(since) as f64 / 1e6);
