@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::{
     cluster::ClusterError,
-    data::{baseline::BaselineError, summary::SummaryError},
+    data::{baseline::BaselineError, env::TestbedError, summary::SummaryError},
     git::GitError,
     github::GithubError,
     history::HistoryError,
@@ -76,6 +76,9 @@ pub enum Error {
     /// A baseline cannot be used (or, for `baseline update`, written).
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// A testbed name given with `--testbed` or `SWARMBENCH_TESTBED` is not a valid name.
+    #[error(transparent)]
+    Testbed(#[from] TestbedError),
     /// A summary file given as input cannot be read.
     #[error(transparent)]
     Summary(#[from] SummaryError),
@@ -134,7 +137,9 @@ impl Error {
     /// [`Exit::Interrupted`] on Ctrl-C.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Scenario(_) | Error::Summary(_) | Error::Usage(_) => Exit::Usage,
+            Error::Scenario(_) | Error::Testbed(_) | Error::Summary(_) | Error::Usage(_) => {
+                Exit::Usage
+            }
             Error::Baseline(BaselineError::Incomplete(_) | BaselineError::Write { .. }) => {
                 Exit::Failed
             }
