@@ -124,6 +124,7 @@ pub fn compare(
         alpha: config.alpha,
         metrics,
         warnings: Vec::new(),
+        informational: None,
     }
 }
 

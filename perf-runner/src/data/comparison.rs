@@ -92,6 +92,10 @@ pub struct Comparison {
     pub metrics: Vec<MetricComparison>,
     /// Warnings that qualify the result (e.g. a different machine).
     pub warnings: Vec<String>,
+    /// Why the verdicts are for information only, when they are: the base is a baseline of
+    /// another testbed, node implementation or transport. Its regressions do not fail the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informational: Option<String>,
 }
 
 impl Comparison {
@@ -111,8 +115,42 @@ impl Comparison {
             .collect()
     }
 
+    /// Whether the run fails the gate: a gated metric regressed, and the base is one the run
+    /// may be judged by (not a baseline shown for information only).
+    pub fn fails_gate(&self) -> bool {
+        self.informational.is_none() && !self.regressions().is_empty()
+    }
+
     /// One line for the top of reports.
     pub fn headline(&self) -> String {
+        match &self.informational {
+            Some(why) => self.informational_headline(why),
+            None => self.verdict_headline(),
+        }
+    }
+
+    /// The headline of a comparison for information only: what differs, never a verdict.
+    fn informational_headline(&self, why: &str) -> String {
+        let worse: Vec<String> = self
+            .regressions()
+            .iter()
+            .map(|m| format!("{} {:+.1}%", m.name, m.change.unwrap_or(0.0) * 100.0))
+            .collect();
+        if worse.is_empty() {
+            format!(
+                "For information only ({why}): no gated metric is worse beyond its threshold; not a verdict on this change"
+            )
+        } else {
+            format!(
+                "For information only ({why}): {} gated metric(s) worse beyond their threshold, which may be the machine, node or transport rather than the code: {}",
+                worse.len(),
+                worse.join(", ")
+            )
+        }
+    }
+
+    /// The headline of a comparison that gates.
+    fn verdict_headline(&self) -> String {
         let regressions = self.regressions();
         if !regressions.is_empty() {
             let names: Vec<String> = regressions
@@ -139,5 +177,62 @@ impl Comparison {
                     .join(", ")
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comparison(informational: Option<&str>) -> Comparison {
+        let metric = MetricComparison {
+            name: "formation_time_ms".into(),
+            unit: "ms".into(),
+            direction: Direction::LowerIsBetter,
+            gated: true,
+            n_base: 10,
+            n_head: 10,
+            base_median: 100.0,
+            head_median: 120.0,
+            change: Some(0.2),
+            change_ci: None,
+            p_regression: Some(0.0001),
+            p_adjusted: Some(0.0001),
+            threshold: 0.05,
+            noise: None,
+            mde: None,
+            verdict: Verdict::Regressed,
+            reason: "slower".into(),
+        };
+        serde_json::from_value(serde_json::json!({
+            "mode": "unpaired", "base_label": "baseline", "alpha": 0.01,
+            "metrics": [metric], "warnings": [], "informational": informational,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_informational_comparison_lists_regressions_but_never_fails_the_gate() {
+        let gating = comparison(None);
+        assert!(gating.fails_gate());
+        assert!(gating.headline().starts_with("REGRESSION in 1"));
+        let info = comparison(Some(
+            "baseline recorded on testbed a, this run is testbed b",
+        ));
+        assert_eq!(info.regressions().len(), 1);
+        assert!(!info.fails_gate());
+        let headline = info.headline();
+        assert!(
+            headline.starts_with(
+                "For information only (baseline recorded on testbed a, this run is testbed b): 1 gated metric(s) worse"
+            ) && headline.contains("formation_time_ms +20.0%")
+                && !headline.contains("REGRESSION"),
+            "{headline}"
+        );
+        let json = serde_json::to_value(&gating).unwrap();
+        assert!(json.get("informational").is_none(), "skipped when none");
+        let back: Comparison =
+            serde_json::from_value(serde_json::to_value(&info).unwrap()).unwrap();
+        assert_eq!(back.informational, info.informational);
     }
 }

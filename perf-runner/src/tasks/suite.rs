@@ -88,10 +88,7 @@ pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf
         let entry = match run_scenario(&request) {
             Ok(outcome) => {
                 let summary = &outcome.result.summaries[0];
-                let regressed = outcome
-                    .comparison
-                    .as_ref()
-                    .is_some_and(|c| !c.regressions().is_empty());
+                let regressed = outcome.comparison.as_ref().is_some_and(|c| c.fails_gate());
                 let status = status_of(&outcome.result.outcome, regressed);
                 let detail = match &outcome.result.outcome {
                     Outcome::Complete if regressed => outcome
