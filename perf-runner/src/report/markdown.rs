@@ -40,7 +40,11 @@ fn header(summary: &RunSummary, out: &mut String) {
         ));
     }
     out.push_str(&format!(
-        "Machine: {} ({} cores), {}, kernel {}, {}; network: {}. Revision {}{}. Node binary: `{}`.\n\n",
+        "{}Machine: {} ({} cores), {}, kernel {}, {}; network: {}. Revision {}{}. Node binary: `{}`.\n\n",
+        summary
+            .testbed
+            .as_ref()
+            .map_or(String::new(), |t| format!("Testbed: `{t}`. ")),
         summary.environment.cpu_model,
         summary.environment.cores,
         summary.environment.os,
@@ -57,7 +61,12 @@ fn header(summary: &RunSummary, out: &mut String) {
 fn verdict(summary: &RunSummary, out: &mut String) {
     if let Some(c) = &summary.comparison {
         out.push_str(&format!(
-            "## Verdict\n\n**{}**\n\n{}\n\n",
+            "## {}\n\n**{}**\n\n{}\n\n",
+            if c.informational.is_some() {
+                "Comparison for information only"
+            } else {
+                "Verdict"
+            },
             c.headline(),
             comparison::method(c)
         ));
@@ -153,4 +162,37 @@ fn definitions(summary: &RunSummary, out: &mut String) {
         out.push_str(&format!("- `{}` ({}): {}\n", m.name, m.unit, m.definition));
     }
     out.push_str("\n</details>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{comparison::Comparison, env::Testbed};
+
+    #[test]
+    fn the_report_names_the_testbed_and_marks_information_only() {
+        let mut summary: RunSummary =
+            serde_json::from_str(include_str!("../../tests/fixtures/summary-small.json")).unwrap();
+        let mut c: Comparison = serde_json::from_value(serde_json::json!({
+            "mode": "unpaired", "base_label": "baseline b.json", "alpha": 0.01,
+            "metrics": [], "warnings": [],
+        }))
+        .unwrap();
+        summary.testbed = Some(Testbed::named("box-2c", "test").unwrap());
+        summary.comparison = Some(c.clone());
+        let gated = render(&summary);
+        assert!(gated.contains("Testbed: `box-2c`. Machine: "), "{gated}");
+        assert!(gated.contains("## Verdict\n"), "{gated}");
+
+        c.informational = Some("baseline recorded on testbed other-box".into());
+        summary.comparison = Some(c);
+        let informational = render(&summary);
+        assert!(
+            informational.contains("## Comparison for information only\n")
+                && informational
+                    .contains("**For information only (baseline recorded on testbed other-box)"),
+            "{informational}"
+        );
+        assert!(!informational.contains("## Verdict"), "{informational}");
+    }
 }
