@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use crate::{
     cluster::ClusterError,
-    data::{baseline::BaselineError, comparison::Comparison, summary::SummaryError},
+    data::{
+        baseline::BaselineError, comparison::Comparison, env::TestbedError, summary::SummaryError,
+    },
     git::GitError,
     github::GithubError,
     history::HistoryError,
@@ -68,9 +70,9 @@ impl Exit {
 
     /// A measured run and its comparison, if any: interrupted stays 130, a failed run or a
     /// comparison that is no verdict is 3 (the run did not measure what a verdict needs),
-    /// else the verdict.
+    /// else the verdict (a comparison for information only never fails the gate).
     pub fn of_compared_run(outcome: &Outcome, comparison: Option<&Comparison>) -> Self {
-        let regressed = comparison.is_some_and(|c| !c.regressions().is_empty());
+        let regressed = comparison.is_some_and(Comparison::fails_gate);
         match Exit::of_run(outcome, regressed) {
             Exit::Success | Exit::Regressed
                 if comparison.is_some_and(|c| c.no_verdict.is_some()) =>
@@ -91,6 +93,9 @@ pub enum Error {
     /// A baseline cannot be used (or, for `baseline update`, written).
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// A testbed name given with `--testbed` or `SWARMBENCH_TESTBED` is not a valid name.
+    #[error(transparent)]
+    Testbed(#[from] TestbedError),
     /// A summary file given as input cannot be read.
     #[error(transparent)]
     Summary(#[from] SummaryError),
@@ -149,7 +154,9 @@ impl Error {
     /// [`Exit::Interrupted`] on Ctrl-C.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Scenario(_) | Error::Summary(_) | Error::Usage(_) => Exit::Usage,
+            Error::Scenario(_) | Error::Testbed(_) | Error::Summary(_) | Error::Usage(_) => {
+                Exit::Usage
+            }
             Error::Baseline(BaselineError::Incomplete(_) | BaselineError::Write { .. }) => {
                 Exit::Failed
             }

@@ -25,10 +25,12 @@ pub enum Command {
     ///   cargo xtask perf minimal --repetitions 3  a quick look
     ///   cargo xtask perf ./my.toml --node-bin ./other-node
     ///   cargo xtask perf standard --against main  paired ABBA comparison with another revision
-    ///   cargo xtask perf baseline update standard store a run as baselines/standard.json
+    ///   cargo xtask perf baseline update standard record this testbed's baseline (3 sessions)
     ///   cargo xtask perf list                     shipped scenarios
     ///
-    /// Without --against, a run is compared with baselines/<scenario>.json when it exists.
+    /// Without --against, a run is compared with its testbed's baseline,
+    /// baselines/<testbed>/<node>-<transport>/<scenario>.json, when it exists; a baseline of
+    /// another testbed, node or transport is shown for information only and never fails the run.
     /// Results go to target/perf/<scenario>/<timestamp>/ (summary.json, report.md, samples.csv,
     /// metrics.jsonl); target/perf/<scenario>/latest points at the newest.
     /// Exit codes: 0 no regression, 1 regression, 2 bad scenario, baseline or arguments,
@@ -248,8 +250,34 @@ pub struct ValidateArgs {
 /// `cargo xtask perf baseline …`.
 #[derive(Debug, Subcommand)]
 pub enum BaselineAction {
-    /// Run the scenario and store the result as baselines/<scenario>.json
-    Update(PerfRunArgs),
+    /// Record the scenario's baseline for this testbed, node and transport:
+    /// baselines/<testbed>/<node>-<transport>/<scenario>.json
+    ///
+    /// Each session is a separate run (its own clusters), one after another; the file is
+    /// written once at the end, so a failed or interrupted session leaves it untouched (and
+    /// discards the sessions finished before it).
+    ///
+    /// Examples:
+    ///   cargo xtask perf baseline update standard                     3 new sessions, replacing the file
+    ///   cargo xtask perf baseline update standard --append            one more session (another day)
+    ///   cargo xtask perf baseline update standard --testbed gha-4c    under a testbed name of your own
+    Update(BaselineUpdateArgs),
+}
+
+/// `cargo xtask perf baseline update`.
+#[derive(Debug, clap::Args)]
+pub struct BaselineUpdateArgs {
+    /// Independent sessions to record, one run each [default: 3 for a new baseline, 1 with
+    /// --append]. A baseline needs at least 2 to gate with the drift between sessions known
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub sessions: Option<u16>,
+    /// Add the sessions to the existing baseline of this testbed, node and transport instead of
+    /// replacing it (refused when there is none)
+    #[arg(long)]
+    pub append: bool,
+    /// Scenario and run options
+    #[command(flatten)]
+    pub run: PerfRunArgs,
 }
 
 /// Options of a perf run.
@@ -289,6 +317,11 @@ pub struct PerfRunArgs {
     /// Directory of committed baselines [default: baselines/ in the repository]
     #[arg(long, value_name = "DIR")]
     pub baselines: Option<PathBuf>,
+    /// Testbed (machine class) whose baseline the run is compared with or recorded as:
+    /// lowercase letters, digits and '-' [default: $SWARMBENCH_TESTBED, else derived from CPU
+    /// model, cores and OS, e.g. intel-xeon-processor-2c-debian-gnu-linux-12]
+    #[arg(long, value_name = "NAME")]
+    pub testbed: Option<String>,
     /// Regression threshold for every metric as a fraction (0.05 = 5 %): the change worth
     /// blocking for, replacing the default 5 % and the scenario's [thresholds]
     #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]

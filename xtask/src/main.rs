@@ -15,9 +15,9 @@ use std::{
 use anyhow::Context;
 use clap::Parser;
 use cli::{
-    BaselineAction, BenchArgs, BenchKind, BisectArgs, Cli, Command, CommentArgs, Experiment,
-    PerfAction, PerfArgs, PerfRunArgs, RecordArgs, SuiteArgs, TestArgs, TransportArg, TrendArgs,
-    ValidateArgs,
+    BaselineAction, BaselineUpdateArgs, BenchArgs, BenchKind, BisectArgs, Cli, Command,
+    CommentArgs, Experiment, PerfAction, PerfArgs, PerfRunArgs, RecordArgs, SuiteArgs, TestArgs,
+    TransportArg, TrendArgs, ValidateArgs,
 };
 use perf_runner::{
     Exit,
@@ -30,7 +30,7 @@ use perf_runner::{
     tasks::{
         Common, bench, bisect, comment,
         history::{self, RecordRequest, TrendRequest},
-        perf::{PerfRequest, run_scenario, update_baseline},
+        perf::{BaselineRequest, PerfRequest, run_scenario, update_baseline},
         suite,
         validate::{self, ValidateRequest},
     },
@@ -128,6 +128,7 @@ fn request(args: PerfRunArgs) -> PerfRequest {
         },
         keep_logs: args.keep_logs,
         measure_build: args.measure_build,
+        testbed: args.testbed,
     }
 }
 
@@ -201,11 +202,23 @@ fn validate(args: ValidateArgs) -> ExitCode {
     }
 }
 
-fn baseline_update(args: PerfRunArgs) -> ExitCode {
-    match update_baseline(&request(args)) {
-        Ok((result, path)) => {
-            print!("{}", report::terminal::render(&result.summaries[0]));
-            println!("baseline written: {}", path.display());
+fn baseline_update(args: BaselineUpdateArgs) -> ExitCode {
+    let request = BaselineRequest {
+        perf: request(args.run),
+        sessions: args.sessions.map(usize::from),
+        append: args.append,
+    };
+    match update_baseline(&request) {
+        Ok(update) => {
+            for run in &update.runs {
+                print!("{}", report::terminal::render(&run.summaries[0]));
+            }
+            println!(
+                "baseline written: {} ({} new session(s), {} in all)",
+                update.written.path.display(),
+                update.added,
+                update.written.baseline.sessions().len()
+            );
             exit(Exit::Success)
         }
         Err(e) => fail(e),

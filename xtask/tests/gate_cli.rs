@@ -7,15 +7,34 @@ use std::path::Path;
 use common::{node_bin, run, serial, xtask};
 use serde_json::{Value, json};
 
-/// `cargo xtask perf <args> --node-bin <debug node> -q --warmup 0 --out <tmp>/out`.
-fn perf(tmp: &Path, args: &[&str]) -> (i32, String, String) {
-    run(xtask()
-        .arg("perf")
+/// The testbed the tests' baselines are recorded on.
+const TESTBED: &str = "ci-box";
+
+/// `cargo xtask perf <args> --node-bin <debug node> -q --warmup 0 --out <tmp>/out`, with
+/// `SWARMBENCH_TESTBED` set to `testbed_env` (unset when `None`, whatever the caller's shell has).
+fn perf_on(tmp: &Path, testbed_env: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = xtask();
+    cmd.arg("perf")
         .args(args)
         .args(["-q", "--warmup", "0", "--node-bin"])
         .arg(node_bin())
         .arg("--out")
-        .arg(tmp.join("out")))
+        .arg(tmp.join("out"))
+        .env_remove("SWARMBENCH_TESTBED");
+    if let Some(testbed) = testbed_env {
+        cmd.env("SWARMBENCH_TESTBED", testbed);
+    }
+    run(&mut cmd)
+}
+
+/// [`perf_on`] without the environment variable.
+fn perf(tmp: &Path, args: &[&str]) -> (i32, String, String) {
+    perf_on(tmp, None, args)
+}
+
+/// Where the tests' baseline of `scenario` lives in `baselines`.
+fn baseline_file(baselines: &Path, scenario: &str) -> std::path::PathBuf {
+    baselines.join(format!("{TESTBED}/swarm-node-quic/{scenario}.json"))
 }
 
 fn latest_summary(tmp: &Path) -> Value {
@@ -53,39 +72,71 @@ fn baseline_update_round_trips_and_later_runs_compare_without_touching_it() {
     let tmp = tempfile::tempdir().unwrap();
     let baselines = tmp.path().join("baselines");
     let dir = baselines.to_str().unwrap();
-    let output = xtask()
-        .args([
-            "perf",
+    // Appending needs a baseline to append to: refused before anything runs.
+    let (code, _, stderr) = perf(
+        tmp.path(),
+        &[
             "baseline",
             "update",
             "small",
-            "--repetitions",
-            "3",
-            "--warmup",
-            "0",
-            "-q",
+            "--append",
+            "--testbed",
+            TESTBED,
             "--baselines",
             dir,
-        ])
-        .arg("--node-bin")
-        .arg(node_bin())
-        .arg("--out")
-        .arg(tmp.path().join("out"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
-    let file = baselines.join("small.json");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no baseline to append to"), "{stderr}");
+    assert!(!tmp.path().join("out").exists(), "nothing ran");
+
+    let (code, stdout, stderr) = perf(
+        tmp.path(),
+        &[
+            "baseline",
+            "update",
+            "small",
+            "--sessions",
+            "2",
+            "--repetitions",
+            "3",
+            "--testbed",
+            TESTBED,
+            "--baselines",
+            dir,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let file = baseline_file(&baselines, "small");
+    assert!(
+        stdout.contains(&format!("baseline written: {}", file.display()))
+            && stdout.contains("(2 new session(s), 2 in all)"),
+        "{stdout}"
+    );
     let stored_text = std::fs::read_to_string(&file).unwrap();
     let stored: Value = serde_json::from_str(&stored_text).unwrap();
     assert_eq!(stored["kind"], "swarmbench-baseline");
+    assert_eq!(stored["schema_version"], 2);
     assert_eq!(stored["scenario"], "small");
-    assert_eq!(stored["repetitions"], 3);
+    assert_eq!(
+        (
+            &stored["testbed"],
+            &stored["implementation"],
+            &stored["transport"]
+        ),
+        (&json!(TESTBED), &json!("swarm-node"), &json!("quic"))
+    );
+    let sessions = stored["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "two independent sessions");
+    assert!(sessions.iter().all(|s| s["repetitions"] == 3));
+    assert_ne!(
+        sessions[0]["recorded_at"], sessions[1]["recorded_at"],
+        "separate runs"
+    );
+    // The latest run directory is the second session's, and it records the testbed.
     let run_summary = latest_summary(tmp.path());
+    assert_eq!(run_summary["testbed"], TESTBED);
+    let stored = &sessions[1];
     let formation = |v: &Value| {
         v["metrics"]
             .as_array()
@@ -96,21 +147,43 @@ fn baseline_update_round_trips_and_later_runs_compare_without_touching_it() {
             .clone()
     };
     assert_eq!(
-        formation(&stored),
+        formation(stored),
         formation(&run_summary),
         "the baseline holds the run's raw samples"
     );
 
     let (code, _, stderr) = perf(
         tmp.path(),
-        &["small", "--repetitions", "3", "--baselines", dir],
+        &[
+            "small",
+            "--repetitions",
+            "3",
+            "--testbed",
+            TESTBED,
+            "--baselines",
+            dir,
+        ],
     );
     assert_eq!(
         code, 0,
-        "3 vs 3 samples cannot show a significant regression: {stderr}"
+        "3 vs 6 samples of the same build show no regression: {stderr}"
     );
     let comparison = &latest_summary(tmp.path())["comparison"];
     assert_eq!(comparison["mode"], "unpaired");
+    assert!(
+        comparison.get("informational").is_none(),
+        "its own baseline gates"
+    );
+    let label = comparison["base_label"].as_str().unwrap();
+    assert!(label.contains("(testbed ci-box, 2 sessions"), "{label}");
+    let formation_n_base = comparison["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "formation_time_ms")
+        .unwrap()["n_base"]
+        .clone();
+    assert_eq!(formation_n_base, 6, "every session's samples");
     assert!(
         comparison["metrics"]
             .as_array()
@@ -132,32 +205,40 @@ fn write_fast_baseline(dir: &Path) {
         "../../perf-runner/tests/fixtures/summary-small.json"
     ))
     .unwrap();
-    let metrics: Vec<Value> = fixture["metrics"]
-        .as_array()
-        .unwrap()
+    // Four sessions whose levels drift by a few percent, as separate invocations do: the
+    // sessions test needs at least two to know the drift.
+    let sessions: Vec<Value> = [1.0, 1.02, 0.98, 1.01]
         .iter()
-        .map(|m| {
-            let mut m = m.clone();
-            let median = m["summary"]["median"].as_f64().unwrap();
-            let samples: Vec<f64> = (0..20)
-                .map(|k| median * 0.5 * (1.0 + 0.001 * k as f64))
+        .map(|drift| {
+            let metrics: Vec<Value> = fixture["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    let mut m = m.clone();
+                    let median = m["summary"]["median"].as_f64().unwrap();
+                    let samples: Vec<f64> = (0..20)
+                        .map(|k| median * 0.5 * drift * (1.0 + 0.001 * k as f64))
+                        .collect();
+                    m["samples"] = json!(samples);
+                    m["repetitions"] = json!((0..20).collect::<Vec<_>>());
+                    m
+                })
                 .collect();
-            m["samples"] = json!(samples);
-            m["repetitions"] = json!((0..20).collect::<Vec<_>>());
-            m
+            json!({
+                "recorded_at": "2026-11-23T00:00:00Z", "revision": fixture["revision"],
+                "environment": fixture["environment"], "node_bin": "fabricated", "repetitions": 20, "metrics": metrics,
+            })
         })
         .collect();
     let baseline = json!({
-        "schema_version": 1, "kind": "swarmbench-baseline", "scenario": "small",
-        "recorded_at": "2026-11-23T00:00:00Z", "revision": fixture["revision"],
-        "environment": fixture["environment"], "node_bin": "fabricated", "repetitions": 20, "metrics": metrics,
+        "schema_version": 2, "kind": "swarmbench-baseline", "scenario": "small",
+        "testbed": TESTBED, "implementation": "swarm-node", "transport": "quic",
+        "sessions": sessions,
     });
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(
-        dir.join("small.json"),
-        serde_json::to_string_pretty(&baseline).unwrap(),
-    )
-    .unwrap();
+    let file = baseline_file(dir, "small");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, serde_json::to_string_pretty(&baseline).unwrap()).unwrap();
 }
 
 #[test]
@@ -166,15 +247,12 @@ fn a_clearly_slower_run_than_the_baseline_exits_1() {
     let tmp = tempfile::tempdir().unwrap();
     let baselines = tmp.path().join("baselines");
     write_fast_baseline(&baselines);
-    let (code, stdout, stderr) = perf(
+    let dir = baselines.to_str().unwrap();
+    // The testbed named by the environment: the baseline is this run's own, and gates.
+    let (code, stdout, stderr) = perf_on(
         tmp.path(),
-        &[
-            "small",
-            "--repetitions",
-            "3",
-            "--baselines",
-            baselines.to_str().unwrap(),
-        ],
+        Some(TESTBED),
+        &["small", "--repetitions", "3", "--baselines", dir],
     );
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(
@@ -196,6 +274,52 @@ fn a_clearly_slower_run_than_the_baseline_exits_1() {
             && report.contains("| formation_time_ms |"),
         "{report}"
     );
+
+    // Another testbed (the flag wins over the environment): the same numbers, for information
+    // only, exit 0, and one line on how to get a gate.
+    let (code, stdout, stderr) = perf_on(
+        tmp.path(),
+        Some(TESTBED),
+        &[
+            "small",
+            "--repetitions",
+            "3",
+            "--testbed",
+            "newcomer",
+            "--baselines",
+            dir,
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "For information only (baseline recorded on testbed ci-box (swarm-node-quic), this run is testbed newcomer (swarm-node-quic))"
+        ) && !stdout.contains("REGRESSION"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("for information only, which never fails the run")
+            && stderr.contains("--against <git-ref>")
+            && stderr.contains("cargo xtask perf baseline update small --testbed newcomer"),
+        "{stderr}"
+    );
+    let summary = latest_summary(tmp.path());
+    assert_eq!(summary["testbed"], "newcomer");
+    let comparison = &summary["comparison"];
+    assert!(comparison["informational"].is_string(), "{comparison}");
+    assert!(
+        comparison["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "formation_time_ms" && m["verdict"] == "regressed"),
+        "the verdicts are still shown"
+    );
+    let report = std::fs::read_to_string(tmp.path().join("out/small/latest/report.md")).unwrap();
+    assert!(
+        report.contains("## Comparison for information only") && !report.contains("## Verdict"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -203,8 +327,9 @@ fn bad_baselines_exit_2_before_running_and_stay_untouched() {
     let _s = serial();
     let tmp = tempfile::tempdir().unwrap();
     let baselines = tmp.path().join("baselines");
-    std::fs::create_dir_all(&baselines).unwrap();
-    let file = baselines.join("small.json");
+    let dir = baselines.to_str().unwrap();
+    let file = baseline_file(&baselines, "small");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     let cases = [
         ("{broken", "not a valid swarmbench baseline"),
         (
@@ -216,7 +341,7 @@ fn bad_baselines_exit_2_before_running_and_stay_untouched() {
         std::fs::write(&file, text).unwrap();
         let (code, _, stderr) = perf(
             tmp.path(),
-            &["small", "--baselines", baselines.to_str().unwrap()],
+            &["small", "--testbed", TESTBED, "--baselines", dir],
         );
         assert_eq!(code, 2, "{stderr}");
         assert!(
@@ -226,13 +351,23 @@ fn bad_baselines_exit_2_before_running_and_stay_untouched() {
         assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
     }
     write_fast_baseline(&baselines);
-    std::fs::rename(&file, baselines.join("minimal.json")).unwrap();
+    std::fs::rename(&file, baseline_file(&baselines, "minimal")).unwrap();
     let (code, _, stderr) = perf(
         tmp.path(),
-        &["minimal", "--baselines", baselines.to_str().unwrap()],
+        &["minimal", "--testbed", TESTBED, "--baselines", dir],
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("is for scenario \"small\""), "{stderr}");
+    // A testbed name that cannot be a directory, from the flag or the environment.
+    let (code, _, stderr) = perf(tmp.path(), &["minimal", "--testbed", "My Box"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("invalid testbed name \"My Box\" (from --testbed)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = perf_on(tmp.path(), Some("../up"), &["minimal"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("(from SWARMBENCH_TESTBED)"), "{stderr}");
     assert!(
         !tmp.path().join("out").exists(),
         "nothing ran, nothing was written"
@@ -306,4 +441,54 @@ fn paired_run_against_the_same_binary_finds_no_regression() {
             .iter()
             .all(|m| m["verdict"] != "regressed")
     );
+}
+
+#[test]
+fn a_failed_session_leaves_the_baseline_as_it_was() {
+    let _s = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("quick.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"quick\"\nnodes = 2\nrepetitions = 1\nwarmup = 0\n[formation]\nready_timeout_s = 3.0\n",
+    )
+    .unwrap();
+    let node = tmp.path().join("crashing-node");
+    std::fs::write(
+        &node,
+        "#!/bin/sh\necho 'fatal: simulated crash' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&node, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // An existing baseline of this testbed, node and transport, to append to.
+    let baselines = tmp.path().join("baselines");
+    write_fast_baseline(&baselines);
+    let file = baselines.join(format!("{TESTBED}/crashing-node-quic/quick.json"));
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let mut existing: Value =
+        serde_json::from_str(&std::fs::read_to_string(baseline_file(&baselines, "small")).unwrap())
+            .unwrap();
+    existing["scenario"] = json!("quick");
+    existing["implementation"] = json!("crashing-node");
+    let text = serde_json::to_string_pretty(&existing).unwrap();
+    std::fs::write(&file, &text).unwrap();
+
+    let (code, _, stderr) = run(xtask()
+        .args(["perf", "baseline", "update"])
+        .arg(&scenario)
+        .args(["--append", "--sessions", "2", "-q", "--testbed", TESTBED])
+        .arg("--node-bin")
+        .arg(&node)
+        .arg("--baselines")
+        .arg(&baselines)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .env_remove("SWARMBENCH_TESTBED"));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("fatal: simulated crash")
+            && stderr.contains("failed in session 1 of 2: nothing was written to"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "untouched");
 }

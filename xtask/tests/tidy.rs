@@ -5,7 +5,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use perf_runner::{data::baseline, scenario, tasks};
+use perf_runner::{
+    data::{baseline, env::Testbed},
+    scenario, tasks,
+};
 
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -194,37 +197,87 @@ fn readme_lists_exactly_the_options_of_perf() {
     );
 }
 
+/// The entries of `dir`, sorted.
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    paths
+}
+
 #[test]
-fn every_committed_baseline_loads_with_the_current_schema() {
+fn every_committed_baseline_loads_from_its_place_in_the_layout() {
     let dir = project_root().join("baselines");
     let shipped = scenario::shipped_names();
     let mut loaded = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "json") {
+    for path in entries(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_file() {
+            // Only the bench suite keeps the flat layout (and may still be schema 1).
+            assert_eq!(
+                name,
+                format!("{}.json", tasks::bench::SCENARIO),
+                "{}: scenario baselines live in <testbed>/<implementation>-<transport>/<scenario>.json",
+                path.display()
+            );
+            let stored = baseline::load(&dir, tasks::bench::SCENARIO)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap();
+            assert!(
+                !stored.sessions()[0].metrics.is_empty(),
+                "{name}: no metrics"
+            );
+            loaded.push(name);
             continue;
         }
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        assert!(
-            shipped.contains(&name) || name == tasks::bench::SCENARIO,
-            "{}: a baseline for no shipped scenario (only the bench suite's {}.json is not one)",
-            path.display(),
-            tasks::bench::SCENARIO
-        );
-        let stored = baseline::load(&dir, &name)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap();
-        assert_eq!(
-            stored.schema_version,
-            baseline::SCHEMA_VERSION,
-            "{}: an older schema; regenerate it",
-            path.display()
-        );
-        assert!(!stored.metrics.is_empty(), "{}: no metrics", path.display());
-        loaded.push(name);
+        let testbed = Testbed::named(&name, "the directory name")
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for variant in entries(&path) {
+            assert!(
+                variant.is_dir(),
+                "{}: expected <implementation>-<transport>/",
+                variant.display()
+            );
+            for file in entries(&variant) {
+                let scenario = file.file_stem().unwrap().to_string_lossy().into_owned();
+                assert!(
+                    file.extension().is_some_and(|e| e == "json") && shipped.contains(&scenario),
+                    "{}: a baseline for no shipped scenario",
+                    file.display()
+                );
+                // Read from its own place: its content must name the testbed, implementation and
+                // transport its path says.
+                let content = std::fs::read_to_string(&file).unwrap();
+                let value: serde_json::Value = serde_json::from_str(&content).unwrap();
+                let key = baseline::BaselineKey {
+                    testbed: testbed.clone(),
+                    implementation: value["implementation"].as_str().unwrap_or_default().into(),
+                    transport: value["transport"].as_str().unwrap_or_default().into(),
+                    scenario: scenario.clone(),
+                };
+                assert_eq!(key.path(&dir), file, "{}: misplaced", file.display());
+                let stored = baseline::load_exact(&dir, &key)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .unwrap();
+                assert_eq!(
+                    stored.schema_version,
+                    baseline::SCHEMA_VERSION,
+                    "{}: an older schema; regenerate it",
+                    file.display()
+                );
+                assert!(
+                    stored.sessions().iter().all(|s| !s.metrics.is_empty()),
+                    "{}: a session without metrics",
+                    file.display()
+                );
+                loaded.push(scenario);
+            }
+        }
     }
     assert!(
-        loaded.iter().any(|n| n == tasks::bench::SCENARIO) && loaded.len() >= 2,
+        loaded.iter().any(|n| n == "bench.json") && loaded.iter().any(|n| n == "standard"),
         "found only {loaded:?}"
     );
 }

@@ -135,6 +135,7 @@ pub fn compare(
         sequential: None,
         no_verdict: None,
         not_measured: Vec::new(),
+        informational: None,
     }
 }
 

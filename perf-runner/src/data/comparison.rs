@@ -107,6 +107,10 @@ pub struct Comparison {
     /// as a number.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_measured: Vec<NotMeasured>,
+    /// Why the verdicts are for information only, when they are: the base is a baseline of
+    /// another testbed, node implementation or transport. Its regressions do not fail the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informational: Option<String>,
 }
 
 /// How a sequential paired run went: the looks it took and why it stopped.
@@ -168,8 +172,43 @@ impl Comparison {
         self.metrics.iter().filter(|m| m.gated).count()
     }
 
+    /// Whether the run fails the gate: a gated metric regressed, and the base is one the run
+    /// may be judged by (not a baseline shown for information only).
+    pub fn fails_gate(&self) -> bool {
+        self.informational.is_none() && !self.regressions().is_empty()
+    }
+
     /// One line for the top of reports.
     pub fn headline(&self) -> String {
+        // Missing data outranks everything: a comparison that is none is not information either.
+        match &self.informational {
+            Some(why) if self.no_verdict.is_none() => self.informational_headline(why),
+            _ => self.verdict_headline(),
+        }
+    }
+
+    /// The headline of a comparison for information only: what differs, never a verdict.
+    fn informational_headline(&self, why: &str) -> String {
+        let worse: Vec<String> = self
+            .regressions()
+            .iter()
+            .map(|m| format!("{} {:+.1}%", m.name, m.change.unwrap_or(0.0) * 100.0))
+            .collect();
+        if worse.is_empty() {
+            format!(
+                "For information only ({why}): no gated metric is worse beyond its threshold; not a verdict on this change"
+            )
+        } else {
+            format!(
+                "For information only ({why}): {} gated metric(s) worse beyond their threshold, which may be the machine, node or transport rather than the code: {}",
+                worse.len(),
+                worse.join(", ")
+            )
+        }
+    }
+
+    /// The headline of a comparison that gates.
+    fn verdict_headline(&self) -> String {
         let regressions = self.regressions();
         let regressed = || {
             regressions
@@ -253,7 +292,39 @@ mod tests {
             sequential: None,
             no_verdict: None,
             not_measured: Vec::new(),
+            informational: None,
         }
+    }
+
+    #[test]
+    fn an_informational_comparison_lists_regressions_but_never_fails_the_gate() {
+        let gating = comparison(vec![metric("formation_time_ms", Verdict::Regressed, 0.2)]);
+        assert!(gating.fails_gate());
+        assert!(gating.headline().starts_with("REGRESSION in 1"));
+        let mut info = gating.clone();
+        info.informational = Some("baseline recorded on testbed a, this run is testbed b".into());
+        assert_eq!(info.regressions().len(), 1);
+        assert!(!info.fails_gate());
+        let headline = info.headline();
+        assert!(
+            headline.starts_with(
+                "For information only (baseline recorded on testbed a, this run is testbed b): 1 gated metric(s) worse"
+            ) && headline.contains("formation_time_ms +20.0%")
+                && !headline.contains("REGRESSION"),
+            "{headline}"
+        );
+        let json = serde_json::to_value(&gating).unwrap();
+        assert!(json.get("informational").is_none(), "skipped when none");
+        let back: Comparison =
+            serde_json::from_value(serde_json::to_value(&info).unwrap()).unwrap();
+        assert_eq!(back.informational, info.informational);
+        // Missing data outranks information: no verdict is not information either.
+        info.no_verdict = Some("0 measured repetitions".into());
+        assert!(
+            info.headline().starts_with("NO VERDICT: 0 measured"),
+            "{}",
+            info.headline()
+        );
     }
 
     #[test]

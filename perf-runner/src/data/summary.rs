@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     data::comparison::Comparison,
-    data::env::{Fingerprint, Revision},
+    data::env::{Fingerprint, Revision, Testbed},
     data::metrics::{Direction, Kind},
     stats::descriptive::Summary as Stats,
 };
@@ -27,6 +27,11 @@ pub struct RunSummary {
     pub scenario: ScenarioInfo,
     /// Machine fingerprint.
     pub environment: Fingerprint,
+    /// The machine class whose baselines this run is compared with (`--testbed`,
+    /// `SWARMBENCH_TESTBED`, or derived from the fingerprint); absent in runs that pick no
+    /// baseline by testbed (benchmarks) and in summaries older than testbeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub testbed: Option<Testbed>,
     /// Code revision.
     pub revision: Revision,
     /// Node binary measured.

@@ -152,6 +152,13 @@ fn verdict_line(summary: &RunSummary) -> String {
         return "ℹ️ nothing gated was compared: information, not a verdict".into();
     }
     let regressed = c.regressions();
+    if let Some(why) = &c.informational {
+        return format!(
+            "ℹ️ for information only ({}): not a verdict; {} of {gated} gated metrics worse beyond the threshold",
+            markdown_text(why),
+            regressed.len()
+        );
+    }
     let inconclusive = c.inconclusive();
     if !regressed.is_empty() {
         format!(
@@ -363,7 +370,11 @@ fn measurements(summary: &RunSummary) -> String {
 fn environment(summary: &RunSummary) -> String {
     let e = &summary.environment;
     format!(
-        "<details><summary>Environment</summary>\n\n{} ({} cores), {}, kernel {}, {}; network: {}; commit {}{}.\n\n</details>\n",
+        "<details><summary>Environment</summary>\n\n{}{} ({} cores), {}, kernel {}, {}; network: {}; commit {}{}.\n\n</details>\n",
+        summary
+            .testbed
+            .as_ref()
+            .map_or(String::new(), |t| format!("testbed {}: ", code(t.as_str()))),
         markdown_text(&e.cpu_model),
         e.cores,
         markdown_text(&e.os),
@@ -534,6 +545,26 @@ mod tests {
             .unwrap();
         assert!(!chart.contains("x\\\"") && !chart.contains('<'), "{chart}");
         assert!(!body.contains("| cell | split |"), "{body}");
+    }
+
+    #[test]
+    fn a_comparison_for_information_only_is_never_a_verdict() {
+        let mut s = compared();
+        s.testbed = Some(crate::data::env::Testbed::named("box-2c", "test").unwrap());
+        s.comparison.as_mut().unwrap().informational =
+            Some("baseline recorded on testbed other <b>x</b>".into());
+        let body = render(&s, &Links::default(), DEFAULT_MAX_CHARS);
+        assert!(
+            body.contains("ℹ️ for information only (baseline recorded on testbed other")
+                && body.contains("not a verdict; 1 of 2 gated metrics worse beyond the threshold"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("**regression**") && !body.contains("✅"),
+            "{body}"
+        );
+        assert!(!body.contains("<b>"), "the reason is escaped: {body}");
+        assert!(body.contains("testbed `box-2c`: "), "{body}");
     }
 
     #[test]

@@ -40,7 +40,11 @@ fn header(summary: &RunSummary, out: &mut String) {
         ));
     }
     out.push_str(&format!(
-        "Machine: {} ({} cores), {}, kernel {}, {}; network: {}. Revision {}{}. Node binary: `{}`.\n\n",
+        "{}Machine: {} ({} cores), {}, kernel {}, {}; network: {}. Revision {}{}. Node binary: `{}`.\n\n",
+        summary
+            .testbed
+            .as_ref()
+            .map_or(String::new(), |t| format!("Testbed: `{t}`. ")),
         summary.environment.cpu_model,
         summary.environment.cores,
         summary.environment.os,
@@ -59,7 +63,16 @@ fn verdict(summary: &RunSummary, out: &mut String) {
     let Some(line) = comparison::verdict_line(summary, summary.comparison.as_ref()) else {
         return;
     };
-    out.push_str(&format!("## Verdict\n\n**{line}**\n\n"));
+    let informational = summary
+        .comparison
+        .as_ref()
+        .is_some_and(|c| c.informational.is_some() && c.no_verdict.is_none());
+    let title = if informational {
+        "Comparison for information only"
+    } else {
+        "Verdict"
+    };
+    out.push_str(&format!("## {title}\n\n**{line}**\n\n"));
     if let Some(c) = &summary.comparison {
         out.push_str(&format!("{}\n\n", comparison::method(c)));
         for w in &c.warnings {
@@ -173,6 +186,7 @@ fn definitions(summary: &RunSummary, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{comparison::Comparison, env::Testbed};
     use crate::report::comparison::fixtures;
 
     #[test]
@@ -209,5 +223,32 @@ mod tests {
         }
         let plain = render(&fixtures::measured());
         assert!(!plain.contains("## Verdict"), "{plain}");
+    }
+
+    #[test]
+    fn the_report_names_the_testbed_and_marks_information_only() {
+        let mut summary: RunSummary =
+            serde_json::from_str(include_str!("../../tests/fixtures/summary-small.json")).unwrap();
+        let mut c: Comparison = serde_json::from_value(serde_json::json!({
+            "mode": "unpaired", "base_label": "baseline b.json", "alpha": 0.01,
+            "metrics": [], "warnings": [],
+        }))
+        .unwrap();
+        summary.testbed = Some(Testbed::named("box-2c", "test").unwrap());
+        summary.comparison = Some(c.clone());
+        let gated = render(&summary);
+        assert!(gated.contains("Testbed: `box-2c`. Machine: "), "{gated}");
+        assert!(gated.contains("## Verdict\n"), "{gated}");
+
+        c.informational = Some("baseline recorded on testbed other-box".into());
+        summary.comparison = Some(c);
+        let informational = render(&summary);
+        assert!(
+            informational.contains("## Comparison for information only\n")
+                && informational
+                    .contains("**For information only (baseline recorded on testbed other-box)"),
+            "{informational}"
+        );
+        assert!(!informational.contains("## Verdict"), "{informational}");
     }
 }

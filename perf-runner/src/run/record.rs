@@ -51,6 +51,8 @@ impl Record {
             } else {
                 "loopback"
             }),
+            // The task that picks the baseline by testbed fills this in (tasks::perf).
+            testbed: None,
             revision: arm.revision.clone(),
             node_bin: arm.node_bin.display().to_string(),
             started_at: now.clone(),

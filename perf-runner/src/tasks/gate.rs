@@ -1,6 +1,8 @@
 //! The comparison path `perf` and `bench` share: a head run against a base (the other arm of
 //! a paired run, a separately measured run, or a committed baseline) through one gate, into a
-//! [`Comparison`] with its base label and one warning per environment difference.
+//! [`Comparison`] with its base label and one warning per environment difference. A baseline's
+//! sessions are fed as one sample, with each session's count kept alongside, so that the
+//! statistics can account for the drift between sessions.
 //!
 //! The statistics are [`compare`]'s; this module only matches samples, names the base and adds
 //! the warnings, and does no IO. Loading the baseline and writing the result stay with the
@@ -10,8 +12,8 @@ use std::{borrow::Cow, collections::BTreeMap, path::Path};
 
 use crate::{
     compare::{self, Comparison, GateConfig, MetricSamples, Mode},
-    data::baseline::{self, Baseline},
-    data::env::short_commit,
+    data::baseline::Baseline,
+    data::env::{Fingerprint, short_commit},
     data::summary::{MetricResult, RunSummary},
     tasks::Common,
 };
@@ -34,12 +36,12 @@ pub enum Base<'a> {
         /// How the report names it.
         label: String,
     },
-    /// A committed baseline (unpaired).
+    /// A committed baseline (unpaired): every session's samples.
     Baseline {
         /// The baseline.
         stored: &'a Baseline,
-        /// The directory it was read from, for the label.
-        dir: &'a Path,
+        /// The file it was read from, for the label.
+        path: &'a Path,
     },
 }
 
@@ -89,6 +91,11 @@ pub fn compare(head: &RunSummary, base: Base, gate: &Gate) -> Comparison {
         .collect();
     let samples: Vec<MetricSamples> = matched
         .iter()
+        .inspect(|m| {
+            debug_assert!(
+                m.base_sessions.is_empty() || m.base_sessions.iter().sum::<usize>() == m.base.len()
+            )
+        })
         .map(|m| MetricSamples {
             name: m.name,
             base: &m.base,
@@ -96,33 +103,62 @@ pub fn compare(head: &RunSummary, base: Base, gate: &Gate) -> Comparison {
             base_sessions: &m.base_sessions,
         })
         .collect();
+    let environments: Vec<&Fingerprint> = match &base {
+        Base::Arm { .. } => Vec::new(),
+        Base::Run { summary, .. } => vec![&summary.environment],
+        Base::Baseline { stored, .. } => stored.sessions().iter().map(|s| &s.environment).collect(),
+    };
     let from_baseline = matches!(base, Base::Baseline { .. });
-    let (mode, label, environment) = match base {
-        Base::Arm { label, .. } => (Mode::Paired, label, None),
-        Base::Run { summary, label } => (Mode::Unpaired, label, Some(&summary.environment)),
-        Base::Baseline { stored, dir } => (
-            Mode::Unpaired,
-            format!(
-                "baseline {} (commit {}, recorded {})",
-                baseline::path(dir, &stored.scenario).display(),
-                short_commit(&stored.revision.commit),
-                stored.recorded_at
-            ),
-            Some(&stored.environment),
-        ),
+    let (mode, label) = match base {
+        Base::Arm { label, .. } => (Mode::Paired, label),
+        Base::Run { label, .. } => (Mode::Unpaired, label),
+        Base::Baseline { stored, path } => (Mode::Unpaired, baseline_label(stored, path)),
     };
     let mut comparison = compare::compare(mode, label, &samples, &gate.config);
     if from_baseline {
-        comparison.base_sessions = matched.first().map(|m| m.base_sessions.len());
+        comparison.base_sessions = matched.iter().map(|m| m.base_sessions.len()).max();
     }
-    if let Some(environment) = environment {
+    let mut differences: Vec<String> = Vec::new();
+    for environment in environments {
         for difference in head.environment.differences(environment) {
-            comparison
-                .warnings
-                .push((gate.environment_warning)(&difference));
+            if !differences.contains(&difference) {
+                differences.push(difference);
+            }
         }
     }
+    comparison.warnings.extend(
+        differences
+            .iter()
+            .map(|difference| (gate.environment_warning)(difference)),
+    );
     comparison
+}
+
+/// `baseline <file> (testbed <t>, <n> session(s), commit <c>, recorded <when>)`: which machine
+/// class and how many independent sessions the base stands for.
+fn baseline_label(stored: &Baseline, path: &Path) -> String {
+    let sessions = stored.sessions();
+    let (first, last) = (&sessions[0], &sessions[sessions.len() - 1]);
+    let recorded = if sessions.len() == 1 {
+        format!(
+            "1 session, commit {}, recorded {}",
+            short_commit(&last.revision.commit),
+            last.recorded_at
+        )
+    } else {
+        format!(
+            "{} sessions, latest commit {}, recorded {} … {}",
+            sessions.len(),
+            short_commit(&last.revision.commit),
+            first.recorded_at,
+            last.recorded_at
+        )
+    };
+    format!(
+        "baseline {} (testbed {}, {recorded})",
+        path.display(),
+        stored.testbed
+    )
 }
 
 /// One metric's samples on both sides: borrowed when unpaired, matched copies when paired.
@@ -130,14 +166,16 @@ struct Matched<'a> {
     name: &'a str,
     base: Cow<'a, [f64]>,
     head: Cow<'a, [f64]>,
-    /// Samples per recorded session of a baseline; empty for a base measured in this job.
+    /// How many of `base` each independent session contributed, in order (a baseline's
+    /// sessions); empty when the base is one session (an arm or a run).
     base_sessions: Vec<usize>,
 }
 
 /// The samples of one head metric and its base, `None` when the base lacks the metric.
 /// Paired samples are matched by repetition index; a repetition only one arm has is dropped.
 fn matched<'a>(base: &Base<'a>, head: &'a MetricResult) -> Option<Matched<'a>> {
-    let (base, head_samples, base_sessions) = match base {
+    let mut base_sessions = Vec::new();
+    let (base, head_samples) = match base {
         Base::Arm { summary, .. } => {
             let b = summary.metric(&head.name)?;
             let (mut bs, mut hs) = (Vec::new(), Vec::new());
@@ -147,20 +185,16 @@ fn matched<'a>(base: &Base<'a>, head: &'a MetricResult) -> Option<Matched<'a>> {
                     hs.push(*hv);
                 }
             }
-            (Cow::Owned(bs), Cow::Owned(hs), Vec::new())
+            (Cow::Owned(bs), Cow::Owned(hs))
         }
         Base::Run { summary, .. } => (
             Cow::Borrowed(summary.metric(&head.name)?.samples.as_slice()),
             Cow::Borrowed(head.samples.as_slice()),
-            Vec::new(),
         ),
         Base::Baseline { stored, .. } => {
-            let samples = stored.samples(&head.name)?;
-            (
-                Cow::Borrowed(samples),
-                Cow::Borrowed(head.samples.as_slice()),
-                vec![samples.len()],
-            )
+            let (samples, counts) = stored.samples_by_session(&head.name)?;
+            base_sessions = counts;
+            (Cow::Owned(samples), Cow::Borrowed(head.samples.as_slice()))
         }
     };
     Some(Matched {
@@ -174,6 +208,7 @@ fn matched<'a>(base: &Base<'a>, head: &'a MetricResult) -> Option<Matched<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{baseline, env::Testbed};
 
     fn summary() -> RunSummary {
         serde_json::from_str(include_str!("../../tests/fixtures/summary-small.json")).unwrap()
@@ -223,47 +258,95 @@ mod tests {
         assert_eq!((c.metrics[0].n_base, c.metrics[0].n_head), (2, 2));
     }
 
-    #[test]
-    fn baselines_are_labelled_and_warn_per_environment_difference() {
-        let head = summary();
-        let mut stored = Baseline {
-            schema_version: baseline::SCHEMA_VERSION,
-            kind: "swarmbench-baseline".into(),
+    /// A baseline of `head`'s samples in two sessions, the second from another kernel.
+    fn two_session_baseline(head: &RunSummary) -> Baseline {
+        let key = baseline::BaselineKey {
+            testbed: Testbed::named("box-2c", "test").unwrap(),
+            implementation: "swarm-node".into(),
+            transport: "quic".into(),
             scenario: head.scenario.name.clone(),
-            recorded_at: "2026-01-01T00:00:00Z".into(),
-            revision: head.revision.clone(),
-            environment: head.environment.clone(),
-            node_bin: head.node_bin.clone(),
-            repetitions: head.scenario.repetitions,
-            metrics: head.metrics.clone(),
         };
-        stored.revision.commit = "0123456789abcdef".into();
-        stored.environment.cores += 2;
-        stored.environment.kernel = "other".into();
-        let dir = Path::new("/ws/baselines");
-        let c = compare(
-            &head,
-            Base::Baseline {
-                stored: &stored,
-                dir,
-            },
-            &gate(None),
+        let mut first = baseline::session(head).unwrap();
+        first.revision.commit = "fedcba9876543210".into();
+        first.recorded_at = "2026-01-01T00:00:00Z".into();
+        first.environment.cores += 2;
+        let mut second = first.clone();
+        second.revision.commit = "0123456789abcdef".into();
+        second.recorded_at = "2026-01-02T00:00:00Z".into();
+        second.environment.kernel = "other".into();
+        for m in &mut second.metrics {
+            m.samples.truncate(2);
+            m.repetitions.truncate(2);
+        }
+        Baseline::new(&key, vec![first, second])
+    }
+
+    #[test]
+    fn baselines_feed_every_session_and_name_testbed_and_sessions() {
+        let head = summary();
+        let stored = two_session_baseline(&head);
+        let path = Path::new("/ws/baselines/box-2c/swarm-node-quic/small.json");
+        let base = Base::Baseline {
+            stored: &stored,
+            path,
+        };
+        let formation = head.metric("formation_time_ms").unwrap();
+        let m = matched(&base, formation).unwrap();
+        assert_eq!(m.base_sessions, vec![formation.samples.len(), 2]);
+        assert_eq!(m.base.len(), formation.samples.len() + 2);
+        assert_eq!(
+            &m.base[..formation.samples.len()],
+            formation.samples.as_slice()
         );
+
+        let c = compare(&head, base, &gate(None));
         assert_eq!(c.mode, Mode::Unpaired);
         assert_eq!(
             c.base_label,
             format!(
-                "baseline /ws/baselines/small.json (commit {}, recorded 2026-01-01T00:00:00Z)",
+                "baseline {} (testbed box-2c, 2 sessions, latest commit {}, recorded 2026-01-01T00:00:00Z … 2026-01-02T00:00:00Z)",
+                path.display(),
                 short_commit("0123456789abcdef")
             )
         );
+        let n_base = c
+            .metrics
+            .iter()
+            .find(|m| m.name == "formation_time_ms")
+            .unwrap()
+            .n_base;
+        assert_eq!(n_base, formation.samples.len() + 2);
+        // One warning per difference, however many sessions share it.
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
         assert!(
             c.warnings[0].starts_with("different: cores: "),
             "{:?}",
             c.warnings
         );
+        assert!(c.warnings[1].starts_with("different: kernel: "));
         assert!(c.metrics.len() > 1);
+    }
+
+    #[test]
+    fn a_one_session_baseline_names_its_commit_and_date() {
+        let head = summary();
+        let mut stored = two_session_baseline(&head);
+        stored.sessions.truncate(1);
+        let c = compare(
+            &head,
+            Base::Baseline {
+                stored: &stored,
+                path: Path::new("b.json"),
+            },
+            &gate(None),
+        );
+        assert_eq!(
+            c.base_label,
+            format!(
+                "baseline b.json (testbed box-2c, 1 session, commit {}, recorded 2026-01-01T00:00:00Z)",
+                short_commit("fedcba9876543210")
+            )
+        );
     }
 
     #[test]

@@ -417,6 +417,7 @@ pub fn to_summary(
             source: "benches/".into(),
         },
         environment: Fingerprint::current("none"),
+        testbed: None,
         revision,
         node_bin: "-".into(),
         started_at,
@@ -532,9 +533,10 @@ pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
     } else if request.update_baseline {
         baseline_written = Some(baseline::store(&common.baselines, &summary)?);
     } else if let Some(stored) = &stored {
+        let path = baseline::path(&common.baselines, SCENARIO);
         let base = Base::Baseline {
             stored,
-            dir: &common.baselines,
+            path: &path,
         };
         summary.comparison = Some(gate::compare(&summary, base, &gate));
     } else {
