@@ -188,9 +188,18 @@ fn validate(args: ValidateArgs) -> ExitCode {
     let request = ValidateRequest {
         perf: request(args.run),
         runs: args.runs,
+        experiments: args
+            .experiments
+            .iter()
+            .map(|e| match e {
+                Experiment::Aa => validate::Which::Aa,
+                Experiment::Sessions => validate::Which::Sessions,
+                Experiment::Injected => validate::Which::Injected,
+            })
+            .collect(),
+        shifts: args.shift,
         inject_delay_us: args.inject_delay_us,
-        aa: args.experiments.contains(&Experiment::Aa),
-        injected: args.experiments.contains(&Experiment::Injected),
+        sessions: args.sessions,
     };
     match validate::validate(&request) {
         Ok((validation, dir)) => {

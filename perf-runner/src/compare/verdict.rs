@@ -3,10 +3,7 @@
 //! power to have seen a change the size of the threshold; anything else is inconclusive.
 //! Deterministic metrics compare by plain threshold.
 
-use crate::{
-    data::metrics::Direction,
-    stats::{power, sessions},
-};
+use crate::stats::{power, sessions};
 
 use super::{Evidence, GateConfig, MetricComparison, Power, Verdict};
 
@@ -41,21 +38,13 @@ pub(super) fn decide(
     (r.verdict, r.reason) = statistical(r, evidence, config);
 }
 
-/// How much worse `change` is, in the metric's direction (negative: better).
-fn worse_by(direction: Direction, change: f64) -> f64 {
-    match direction {
-        Direction::LowerIsBetter => change,
-        Direction::HigherIsBetter => -change,
-    }
-}
-
 fn pct(x: f64) -> f64 {
     x * 100.0
 }
 
 /// A deterministic metric: worse or better than its threshold, or within it.
 fn deterministic(r: &MetricComparison) -> (Verdict, String) {
-    match r.change.map(|c| worse_by(r.direction, c)) {
+    match r.change.map(|c| r.direction.worse_by(c)) {
         None => (Verdict::Inconclusive, "base is zero".to_owned()),
         Some(w) if w > r.threshold => (
             Verdict::Regressed,
@@ -110,7 +99,7 @@ fn statistical(
     } else {
         r.p_regression
     };
-    let w = worse_by(r.direction, r.change.unwrap_or(0.0));
+    let w = r.direction.worse_by(r.change.unwrap_or(0.0));
     if p_worse.is_some_and(|p| p < config.alpha) && w > r.threshold {
         let reason = format!(
             "p = {:.4} < {} and worse by {:.1}% > threshold {:.1}%",

@@ -16,6 +16,16 @@ pub enum Direction {
     HigherIsBetter,
 }
 
+impl Direction {
+    /// How much worse a relative `change` is in this direction (negative: better).
+    pub fn worse_by(self, change: f64) -> f64 {
+        match self {
+            Direction::LowerIsBetter => change,
+            Direction::HigherIsBetter => -change,
+        }
+    }
+}
+
 /// How a metric behaves, which decides how it is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -16,6 +16,7 @@ use crate::{
     compare::Comparison,
     data::baseline::{self, Baseline, BaselineKey, Found},
     data::env::{Fingerprint, Revision, TESTBED_ENV, Testbed},
+    data::summary::RunSummary,
     measure::build::{binary_size_bytes, build_release_node, build_revision_node},
     report::plots::{self, PlotData},
     report::progress::ProgressBarObserver,
@@ -193,6 +194,25 @@ fn run_paired(
     let mut result = execute(request, scenario, vec![head, base], &mut stop)?;
     name_testbed(&mut result, &testbed);
     Ok((result, stop.into_comparison()))
+}
+
+/// Compares a finished run with a baseline the caller holds, through the gate `run_scenario`
+/// uses (`perf validate`'s sessions experiment builds its baseline in memory).
+pub fn compare_with_baseline(
+    request: &PerfRequest,
+    head: &RunSummary,
+    stored: &Baseline,
+    path: &Path,
+) -> Result<Comparison, Error> {
+    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    let gate = gate_for(request, &scenario, None);
+    Ok(gate::compare(head, Base::Baseline { stored, path }, &gate))
+}
+
+/// The baseline key of `request`'s run: its testbed, node implementation, transport, scenario.
+pub fn key_of(request: &PerfRequest) -> Result<BaselineKey, Error> {
+    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    baseline_key(request, &scenario)
 }
 
 /// Marks what the head did not measure and whether the comparison is a verdict at all: the

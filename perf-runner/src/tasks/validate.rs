@@ -1,53 +1,76 @@
 //! `cargo xtask perf validate`: measures the gate instead of assuming it works.
 //!
-//! Two experiments, each a series of complete paired runs (`--against`-style, ABBA):
-//! - A/A: the same binary on both sides. Every "regressed" verdict is a false alarm.
-//! - Injected: a fault-injection build with `--inject-delay-us=D` on the head side and
-//!   `--inject-delay-us=0` on the base side (same build), so the only difference is the
-//!   deliberate slowdown of message and DHT handling. Every "regressed" verdict on a gated
-//!   latency metric is a detection.
+//! Experiments, each a series of complete runs through the same code path as a user's:
+//! - `aa`: paired runs (sequential, with the request's budget) of the same binary on both
+//!   sides. Every "regressed" verdict is a false alarm.
+//! - `sessions`: a baseline recorded over several sessions, then separate runs of the same
+//!   binary compared with it. Every "regressed" verdict is a false alarm of the sessions test.
+//! - `injected`: a fault-injection build with a delay on the head side and none on the base
+//!   side (same build), so the only difference is the deliberate slowdown of gossip message and
+//!   DHT request handling. The delay is calibrated to each target shift first; only the gated
+//!   metrics the calibration run found slowed by at least half the target count, so a metric the
+//!   delay does not touch (a DHT get answered from the local store) cannot flatter the rate.
 //!
-//! Rates are reported per metric comparison and per run, with Clopper–Pearson intervals.
+//! Rates are reported per metric, per metric comparison and per run, each with its
+//! Clopper–Pearson interval.
 
-use std::path::PathBuf;
+use std::{path::Path, time::Duration};
 
 use crate::{
     Error,
     compare::{Comparison, Verdict},
     data::{
-        output::{RunDir, write_atomic},
-        validation::{Rate, Validation, ValidationRun},
+        baseline::{self, Baseline},
+        metrics,
+        output::{OutputRoot, RunDir, write_atomic},
+        summary::RunSummary,
+        validation::{Experiment, ExperimentKind, MetricRate, Rate, Validation, ValidationRun},
     },
     measure::build::{build_fault_injection_node, build_release_node},
     run::Outcome,
     stats::descriptive::quantile,
     tasks::{
         Common,
-        perf::{PerfRequest, run_scenario},
+        perf::{self, PerfOutcome, PerfRequest, run_scenario},
     },
 };
 
-/// Gated latency metrics on the path the injected delay slows down (gossip message handling
-/// and DHT request handling). Formation is not on it: a first validation run measured its
-/// change under injection at −0.4 %, so counting it would understate detection.
-pub const LATENCY_METRICS: &[&str] = &["dht_put_ms_p50", "dht_get_ms_p50", "gossip_latency_ms_p50"];
+/// The metric the delay is calibrated on: gossip message handling is where it acts first.
+pub const CALIBRATION_METRIC: &str = "gossip_latency_ms_p50";
+
+/// First delay tried when calibrating, µs (a 30 µs delay moved gossip p50 by about 9 % on the
+/// 2-core dev machine).
+const FIRST_GUESS_US: u64 = 30;
+
+/// Which experiments to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Paired A/A.
+    Aa,
+    /// Unpaired A/A against a baseline of several sessions.
+    Sessions,
+    /// Injected slowdown.
+    Injected,
+}
 
 /// What to validate.
 #[derive(Debug, Clone)]
 pub struct ValidateRequest {
     /// Scenario and options, as for a perf run (node binaries are chosen here).
     pub perf: PerfRequest,
-    /// Paired runs per experiment.
+    /// Runs per experiment.
     pub runs: usize,
-    /// Injected delay per handled message or DHT request, microseconds.
-    pub inject_delay_us: u64,
-    /// Run the A/A experiment.
-    pub aa: bool,
-    /// Run the injected-slowdown experiment.
-    pub injected: bool,
+    /// Experiments to run, in this order.
+    pub experiments: Vec<Which>,
+    /// Target shifts the injected delay is calibrated to (0.10 = 10 %), one experiment each.
+    pub shifts: Vec<f64>,
+    /// A fixed delay instead of calibration (one injected experiment), µs.
+    pub inject_delay_us: Option<u64>,
+    /// Sessions of the baseline of the `sessions` experiment.
+    pub sessions: usize,
 }
 
-/// Runs both experiments and writes `validation.json` and `validation.md`.
+/// Runs the experiments and writes `validation.json` and `validation.md`.
 pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error> {
     let workspace = &request.perf.common.workspace;
     let root = request.perf.common.output_root().validate();
@@ -60,54 +83,24 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
             source,
         })?;
     let plain = build_release_node(workspace, false)?.bin;
-    let injected = build_fault_injection_node(workspace)?;
-
-    let mut runs = Vec::new();
-    let experiments: [(&str, PerfRequest); 2] = [
-        (
-            "aa",
-            PerfRequest {
-                node_bin: Some(plain.clone()),
-                base_node_bin: Some(plain),
-                ..request.perf.clone()
-            },
-        ),
-        (
-            "injected",
-            PerfRequest {
-                node_bin: Some(injected.clone()),
-                node_args: vec![format!("--inject-delay-us={}", request.inject_delay_us)],
-                base_node_bin: Some(injected),
-                base_node_args: vec!["--inject-delay-us=0".into()],
-                ..request.perf.clone()
-            },
-        ),
-    ];
-    let wanted =
-        |name: &str| (name == "aa" && request.aa) || (name == "injected" && request.injected);
-    for (name, perf) in experiments.into_iter().filter(|(name, _)| wanted(name)) {
-        let perf = PerfRequest {
-            common: Common {
-                out: Some(dir.experiment_runs(name).dir),
-                ..perf.common
-            },
-            against: None,
-            ..perf
-        };
-        for _ in 0..request.runs {
-            let outcome = run_scenario(&perf)?;
-            completed(&outcome.result.outcome)?;
-            let comparison = outcome.comparison.expect("paired runs always compare");
-            runs.push(record(name, &outcome.result.dir.dir, &comparison));
+    let mut experiments = Vec::new();
+    for which in &request.experiments {
+        match which {
+            Which::Aa => experiments.push(aa(request, &dir, &plain)?),
+            Which::Sessions => experiments.push(sessions(request, &dir, &plain)?),
+            Which::Injected => {
+                let injected = build_fault_injection_node(workspace)?;
+                experiments.extend(injected_experiments(request, &dir, &injected)?);
+            }
         }
     }
-    let validation = summarize(
-        &scenario.name,
-        scenario.repetitions,
-        request.inject_delay_us,
-        runs,
-    );
-    let io = |path: PathBuf| move |source| Error::Io { path, source };
+    let validation = Validation {
+        scenario: scenario.name.clone(),
+        repetitions: scenario.repetitions,
+        budget_s: request.perf.budget.as_secs_f64(),
+        experiments,
+    };
+    let io = |path: std::path::PathBuf| move |source| Error::Io { path, source };
     let json = serde_json::to_vec_pretty(&validation).expect("validation serializes");
     write_atomic(&dir.validation_json(), &json).map_err(io(dir.validation_json()))?;
     write_atomic(
@@ -118,22 +111,266 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
     Ok((validation, dir))
 }
 
-/// A validation counts only complete runs: an interrupted one stops it (exit 130, as an
-/// interrupted perf run), a failed one fails it (exit 3).
-fn completed(outcome: &Outcome) -> Result<(), Error> {
-    match outcome {
-        Outcome::Complete => Ok(()),
-        Outcome::Interrupted => Err(Error::Interrupted("validation interrupted".into())),
-        Outcome::Failed(message) => Err(Error::RunFailed(format!(
-            "a validation run failed: {message}"
-        ))),
+/// Paired A/A: the plain binary on both sides.
+fn aa(request: &ValidateRequest, dir: &RunDir, plain: &Path) -> Result<Experiment, Error> {
+    let perf = PerfRequest {
+        node_bin: Some(plain.to_owned()),
+        base_node_bin: Some(plain.to_owned()),
+        against: None,
+        common: experiment_common(request, dir, "aa"),
+        ..request.perf.clone()
+    };
+    let runs = (0..request.runs)
+        .map(|_| paired_run(&perf))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(summarize(
+        "A/A paired",
+        ExperimentKind::AaPaired,
+        None,
+        runs,
+    ))
+}
+
+/// Unpaired A/A: a baseline of `request.sessions` sessions of the plain binary, then separate
+/// runs of it compared with that baseline.
+fn sessions(request: &ValidateRequest, dir: &RunDir, plain: &Path) -> Result<Experiment, Error> {
+    let empty = dir.dir.join("no-baselines");
+    let common = |name: &str| Common {
+        baselines: empty.clone(),
+        ..experiment_common(request, dir, name)
+    };
+    let plain_run = |name: &str| PerfRequest {
+        node_bin: Some(plain.to_owned()),
+        base_node_bin: None,
+        against: None,
+        common: common(name),
+        ..request.perf.clone()
+    };
+    let key = perf::key_of(&plain_run("sessions-baseline"))?;
+    let mut recorded = Vec::new();
+    for _ in 0..request.sessions.max(2) {
+        let (summary, _) = complete(run_scenario(&plain_run("sessions-baseline"))?)?;
+        recorded.push(baseline::session(&summary)?);
+    }
+    let baseline = Baseline::new(&key, recorded);
+    let path = key.path(&dir.dir.join("in-memory-baseline"));
+    let mut runs = Vec::new();
+    for _ in 0..request.runs {
+        let (summary, run_dir) = complete(run_scenario(&plain_run("sessions"))?)?;
+        let comparison = perf::compare_with_baseline(&request.perf, &summary, &baseline, &path)?;
+        runs.push(record(&run_dir, summary.repetitions_done, &comparison));
+    }
+    Ok(summarize(
+        "A/A across sessions",
+        ExperimentKind::AaSessions {
+            sessions: baseline.sessions().len(),
+        },
+        None,
+        runs,
+    ))
+}
+
+/// The injected experiments: one per target shift (calibrated), or one at the fixed delay.
+fn injected_experiments(
+    request: &ValidateRequest,
+    dir: &RunDir,
+    injected: &Path,
+) -> Result<Vec<Experiment>, Error> {
+    let mut out = Vec::new();
+    let targets: Vec<Option<f64>> = match request.inject_delay_us {
+        Some(_) => vec![None],
+        None => request.shifts.iter().copied().map(Some).collect(),
+    };
+    // Achieved shift per µs, learnt from the first calibration and reused by the next target.
+    let mut slope = None;
+    for target in targets {
+        let (delay_us, slowed) = match (request.inject_delay_us, target) {
+            (Some(delay), _) => (delay, fixed_delay_slowed(request, dir, injected, delay)?),
+            (None, Some(target)) => calibrate(request, dir, injected, target, &mut slope)?,
+            (None, None) => unreachable!("targets are given without a fixed delay"),
+        };
+        let perf = injected_request(request, dir, injected, delay_us, "injected");
+        let runs = (0..request.runs)
+            .map(|_| paired_run(&perf))
+            .collect::<Result<Vec<_>, _>>()?;
+        let counted: Vec<String> = slowed.iter().map(|(m, _)| m.clone()).collect();
+        let name = match target {
+            Some(t) => format!("injected {:.0} %", t * 100.0),
+            None => format!("injected {delay_us} µs"),
+        };
+        out.push(summarize(
+            &name,
+            ExperimentKind::Injected {
+                target_shift: target,
+                delay_us,
+                slowed,
+            },
+            Some(&counted),
+            runs,
+        ));
+    }
+    Ok(out)
+}
+
+/// Finds the delay that shifts [`CALIBRATION_METRIC`] by `target`: a fixed-size paired run at a
+/// guess, then (unless the guess was within a quarter of the target) one at the delay the
+/// measured shift per µs predicts. Shifts grow linearly with a spin delay on the handling path.
+/// Returns the delay and the gated metrics that run found slowed by at least half the target.
+fn calibrate(
+    request: &ValidateRequest,
+    dir: &RunDir,
+    injected: &Path,
+    target: f64,
+    slope: &mut Option<f64>,
+) -> Result<(u64, Vec<(String, f64)>), Error> {
+    let mut delay = slope.map_or(FIRST_GUESS_US, |s| delay_for(target, s));
+    for _ in 0..4 {
+        let shifts = calibration_run(request, dir, injected, delay)?;
+        let achieved = shifts
+            .iter()
+            .find(|(m, _)| m == CALIBRATION_METRIC)
+            .map_or(0.0, |(_, s)| *s);
+        if achieved < 0.005 {
+            // No measurable effect yet: a much longer delay.
+            delay *= 4;
+            continue;
+        }
+        *slope = Some(achieved / delay as f64);
+        let next = delay_for(target, achieved / delay as f64);
+        if (achieved - target).abs() <= target / 4.0 || next == delay {
+            return Ok((delay, slowed(&shifts, target)));
+        }
+        let shifts = calibration_run(request, dir, injected, next)?;
+        return Ok((next, slowed(&shifts, target)));
+    }
+    Err(Error::RunFailed(format!(
+        "calibration: a delay of {delay} µs still does not slow {CALIBRATION_METRIC}; is the fault-injection build measuring the right node?"
+    )))
+}
+
+/// With a fixed delay: the metrics one calibration-sized run finds slowed by at least 2.5 %.
+fn fixed_delay_slowed(
+    request: &ValidateRequest,
+    dir: &RunDir,
+    injected: &Path,
+    delay: u64,
+) -> Result<Vec<(String, f64)>, Error> {
+    Ok(slowed(
+        &calibration_run(request, dir, injected, delay)?,
+        0.05,
+    ))
+}
+
+/// The delay that shifts by `target` at `slope` (shift per µs), at least 1 µs.
+fn delay_for(target: f64, slope: f64) -> u64 {
+    ((target / slope).round() as u64).max(1)
+}
+
+/// One paired run of the scenario's repetitions (no sequential looks) at `delay` µs; the
+/// worsening of every gated metric (negative: better).
+fn calibration_run(
+    request: &ValidateRequest,
+    dir: &RunDir,
+    injected: &Path,
+    delay: u64,
+) -> Result<Vec<(String, f64)>, Error> {
+    let perf = PerfRequest {
+        // A zero budget takes exactly the first look: a fixed-size paired run.
+        budget: Duration::ZERO,
+        ..injected_request(request, dir, injected, delay, "calibration")
+    };
+    let run = paired_run(&perf)?;
+    eprintln!(
+        "calibration: {delay} µs → {CALIBRATION_METRIC} {}",
+        run.verdicts
+            .iter()
+            .find(|(m, ..)| m == CALIBRATION_METRIC)
+            .and_then(|(_, _, c)| *c)
+            .map_or("not measured".into(), |c| format!("{:+.1} %", c * 100.0))
+    );
+    Ok(run
+        .verdicts
+        .iter()
+        .filter_map(|(name, _, change)| {
+            let def = metrics::definition(name)?;
+            Some((name.clone(), def.direction.worse_by((*change)?)))
+        })
+        .collect())
+}
+
+/// Gated metrics worsened by at least half of `target`.
+fn slowed(shifts: &[(String, f64)], target: f64) -> Vec<(String, f64)> {
+    shifts
+        .iter()
+        .filter(|(_, worse)| *worse >= target / 2.0)
+        .cloned()
+        .collect()
+}
+
+/// A paired request with `delay` µs injected on the head side of the fault-injection build.
+fn injected_request(
+    request: &ValidateRequest,
+    dir: &RunDir,
+    injected: &Path,
+    delay: u64,
+    experiment: &str,
+) -> PerfRequest {
+    PerfRequest {
+        node_bin: Some(injected.to_owned()),
+        node_args: vec![format!("--inject-delay-us={delay}")],
+        base_node_bin: Some(injected.to_owned()),
+        base_node_args: vec!["--inject-delay-us=0".into()],
+        against: None,
+        common: experiment_common(request, dir, experiment),
+        ..request.perf.clone()
     }
 }
 
-fn record(experiment: &str, dir: &std::path::Path, comparison: &Comparison) -> ValidationRun {
+/// The request's common options with the output under `runs/<experiment>/`.
+fn experiment_common(request: &ValidateRequest, dir: &RunDir, experiment: &str) -> Common {
+    Common {
+        out: Some(dir.experiment_runs(experiment).dir),
+        ..request.perf.common.clone()
+    }
+}
+
+/// Runs a paired request to completion and records its verdicts.
+fn paired_run(perf: &PerfRequest) -> Result<ValidationRun, Error> {
+    let outcome = run_scenario(perf)?;
+    let comparison = outcome.comparison.clone();
+    let (summary, dir) = complete(outcome)?;
+    let comparison = comparison.ok_or_else(|| {
+        Error::RunFailed("a paired validation run ended without a comparison".into())
+    })?;
+    Ok(record(&dir, summary.repetitions_done, &comparison))
+}
+
+/// A validation counts only complete runs: an interrupted one stops it (exit 130, as an
+/// interrupted perf run), a failed one fails it (exit 3).
+fn complete(outcome: PerfOutcome) -> Result<(RunSummary, OutputRoot), Error> {
+    match &outcome.result.outcome {
+        Outcome::Complete => {}
+        Outcome::Interrupted => return Err(Error::Interrupted("validation interrupted".into())),
+        Outcome::Failed(message) => {
+            return Err(Error::RunFailed(format!(
+                "a validation run failed: {message}"
+            )));
+        }
+    }
+    let dir = OutputRoot::at(outcome.result.dir.dir.clone());
+    let summary = outcome
+        .result
+        .summaries
+        .into_iter()
+        .next()
+        .expect("a head summary");
+    Ok((summary, dir))
+}
+
+fn record(dir: &OutputRoot, pairs: usize, comparison: &Comparison) -> ValidationRun {
     ValidationRun {
-        experiment: experiment.into(),
-        dir: dir.display().to_string(),
+        dir: dir.dir.display().to_string(),
+        pairs,
         verdicts: comparison
             .metrics
             .iter()
@@ -143,60 +380,54 @@ fn record(experiment: &str, dir: &std::path::Path, comparison: &Comparison) -> V
     }
 }
 
-/// Rates from the runs of both experiments.
+/// An experiment's rates from its runs. `counted`: the metrics whose "regressed" verdicts are
+/// the events (`None`: every gated metric).
 pub fn summarize(
-    scenario: &str,
-    repetitions: usize,
-    inject_delay_us: u64,
+    name: &str,
+    kind: ExperimentKind,
+    counted: Option<&[String]>,
     runs: Vec<ValidationRun>,
-) -> Validation {
-    let of = |experiment: &'static str| runs.iter().filter(move |r| r.experiment == experiment);
-    let regressed = |v: &&(String, Verdict, Option<f64>)| v.1 == Verdict::Regressed;
-    let aa_metrics: usize = of("aa").map(|r| r.verdicts.len()).sum();
-    let aa_alarms: usize = of("aa")
-        .map(|r| r.verdicts.iter().filter(regressed).count())
-        .sum();
-    let aa_runs = of("aa").count();
-    let aa_failed_runs = of("aa")
-        .filter(|r| r.verdicts.iter().any(|v| v.1 == Verdict::Regressed))
-        .count();
-    let is_latency = |v: &&(String, Verdict, Option<f64>)| LATENCY_METRICS.contains(&v.0.as_str());
-    let inj_metrics: usize = of("injected")
-        .map(|r| r.verdicts.iter().filter(is_latency).count())
-        .sum();
-    let inj_detected: usize = of("injected")
-        .map(|r| {
-            r.verdicts
-                .iter()
-                .filter(is_latency)
-                .filter(regressed)
-                .count()
-        })
-        .sum();
-    let inj_runs = of("injected").count();
-    let inj_failed_runs = of("injected")
-        .filter(|r| r.verdicts.iter().any(|v| v.1 == Verdict::Regressed))
-        .count();
-    let injected_change = LATENCY_METRICS
+) -> Experiment {
+    let counts = |metric: &str| counted.is_none_or(|c| c.iter().any(|m| m == metric));
+    let mut names: Vec<String> = Vec::new();
+    for run in &runs {
+        for (metric, ..) in &run.verdicts {
+            if counts(metric) && !names.contains(metric) {
+                names.push(metric.clone());
+            }
+        }
+    }
+    let metrics: Vec<MetricRate> = names
         .iter()
-        .map(|name| {
-            let changes: Vec<f64> = of("injected")
+        .map(|metric| {
+            let seen: Vec<&(String, Verdict, Option<f64>)> = runs
+                .iter()
                 .flat_map(|r| r.verdicts.iter())
-                .filter(|v| v.0 == *name)
-                .filter_map(|v| v.2)
+                .filter(|v| &v.0 == metric)
                 .collect();
-            (name.to_string(), quantile(&changes, 0.5))
+            let regressed = seen.iter().filter(|v| v.1 == Verdict::Regressed).count();
+            let changes: Vec<f64> = seen.iter().filter_map(|v| v.2).collect();
+            MetricRate {
+                metric: metric.clone(),
+                rate: Rate::of(regressed, seen.len()),
+                median_change: quantile(&changes, 0.5),
+            }
         })
         .collect();
-    Validation {
-        scenario: scenario.into(),
-        repetitions,
-        inject_delay_us,
-        false_alarms_per_metric: Rate::of(aa_alarms, aa_metrics),
-        false_alarms_per_run: Rate::of(aa_failed_runs, aa_runs),
-        detections_per_metric: Rate::of(inj_detected, inj_metrics),
-        detections_per_run: Rate::of(inj_failed_runs, inj_runs),
-        injected_change,
+    let per_comparison = Rate::of(
+        metrics.iter().map(|m| m.rate.k).sum(),
+        metrics.iter().map(|m| m.rate.n).sum(),
+    );
+    let gate_failed = runs
+        .iter()
+        .filter(|r| r.verdicts.iter().any(|v| v.1 == Verdict::Regressed))
+        .count();
+    Experiment {
+        name: name.to_owned(),
+        kind,
+        metrics,
+        per_comparison,
+        per_run: Rate::of(gate_failed, runs.len()),
         runs,
     }
 }
@@ -205,10 +436,10 @@ pub fn summarize(
 mod tests {
     use super::*;
 
-    fn run(experiment: &str, verdicts: &[(&str, Verdict, f64)]) -> ValidationRun {
+    fn run(verdicts: &[(&str, Verdict, f64)]) -> ValidationRun {
         ValidationRun {
-            experiment: experiment.into(),
             dir: String::new(),
+            pairs: 15,
             verdicts: verdicts
                 .iter()
                 .map(|(n, v, c)| (n.to_string(), *v, Some(*c)))
@@ -217,67 +448,80 @@ mod tests {
     }
 
     #[test]
-    fn rates_count_the_right_comparisons() {
+    fn rates_count_only_the_counted_metrics_but_runs_count_any_regression() {
         use Verdict::*;
         let runs = vec![
-            run(
-                "aa",
-                &[
-                    ("formation_time_ms", Unchanged, 0.0),
-                    ("discovery_ratio", Unchanged, 0.0),
-                ],
-            ),
-            run(
-                "aa",
-                &[
-                    ("formation_time_ms", Regressed, 0.1),
-                    ("discovery_ratio", Unchanged, 0.0),
-                ],
-            ),
-            run(
-                "injected",
-                &[
-                    ("gossip_latency_ms_p50", Regressed, 0.12),
-                    ("discovery_ratio", Unchanged, 0.0),
-                ],
-            ),
-            run(
-                "injected",
-                &[
-                    ("gossip_latency_ms_p50", Inconclusive, 0.08),
-                    ("formation_time_ms", Unchanged, 0.0),
-                ],
-            ),
+            run(&[
+                ("gossip_latency_ms_p50", Regressed, 0.12),
+                ("dht_get_ms_p50", Regressed, 0.5),
+                ("formation_time_ms", Unchanged, 0.0),
+            ]),
+            run(&[
+                ("gossip_latency_ms_p50", Inconclusive, 0.08),
+                ("dht_get_ms_p50", Unchanged, 0.0),
+                ("formation_time_ms", Regressed, 0.1),
+            ]),
         ];
-        let v = summarize("s", 10, 50, runs);
+        let counted = vec!["gossip_latency_ms_p50".to_owned()];
+        let kind = ExperimentKind::Injected {
+            target_shift: Some(0.1),
+            delay_us: 30,
+            slowed: vec![("gossip_latency_ms_p50".into(), 0.1)],
+        };
+        let e = summarize("injected 10 %", kind, Some(&counted), runs.clone());
         assert_eq!(
-            (v.false_alarms_per_metric.k, v.false_alarms_per_metric.n),
-            (1, 4)
+            e.metrics.len(),
+            1,
+            "dht_get is not counted: {:?}",
+            e.metrics
         );
-        assert_eq!((v.false_alarms_per_run.k, v.false_alarms_per_run.n), (1, 2));
+        assert_eq!((e.metrics[0].rate.k, e.metrics[0].rate.n), (1, 2));
+        assert!((e.metrics[0].median_change.unwrap() - 0.10).abs() < 1e-12);
+        assert_eq!((e.per_comparison.k, e.per_comparison.n), (1, 2));
         assert_eq!(
-            (v.detections_per_metric.k, v.detections_per_metric.n),
-            (1, 2),
-            "only latency metrics count"
+            (e.per_run.k, e.per_run.n),
+            (2, 2),
+            "the gate failed in both runs"
         );
-        assert_eq!((v.detections_per_run.k, v.detections_per_run.n), (1, 2));
-        let gossip = v
-            .injected_change
-            .iter()
-            .find(|(n, _)| n == "gossip_latency_ms_p50")
-            .unwrap();
-        assert!((gossip.1.unwrap() - 0.10).abs() < 1e-12);
-        assert!(crate::report::validation::render(&v).contains("1 / 4 = 25.0%"));
+
+        let aa = summarize("A/A paired", ExperimentKind::AaPaired, None, runs);
+        assert_eq!(aa.metrics.len(), 3);
+        assert_eq!((aa.per_comparison.k, aa.per_comparison.n), (3, 6));
+        let text = crate::report::validation::render(&Validation {
+            scenario: "standard".into(),
+            repetitions: 15,
+            budget_s: 300.0,
+            experiments: vec![aa],
+        });
+        assert!(text.contains("3 / 6 = 50.0%"), "{text}");
+    }
+
+    #[test]
+    fn no_trials_is_not_a_rate_of_zero() {
+        let e = summarize("A/A paired", ExperimentKind::AaPaired, None, Vec::new());
+        assert_eq!(e.per_run.rate, None);
+        assert_eq!(e.per_comparison.ci95, None);
+    }
+
+    #[test]
+    fn slowed_metrics_are_those_worsened_by_half_the_target() {
+        let shifts = vec![
+            ("gossip_latency_ms_p50".to_owned(), 0.11),
+            ("dht_put_ms_p50".to_owned(), 0.06),
+            ("dht_get_ms_p50".to_owned(), 0.01),
+            ("throughput_mbit_s".to_owned(), -0.02),
+        ];
+        let names: Vec<String> = slowed(&shifts, 0.10).into_iter().map(|(m, _)| m).collect();
+        assert_eq!(names, ["gossip_latency_ms_p50", "dht_put_ms_p50"]);
+        assert_eq!(delay_for(0.10, 0.003), 33);
+        assert_eq!(delay_for(0.10, 1.0), 1);
     }
 
     #[test]
     fn an_interrupted_validation_exits_130_like_an_interrupted_run() {
-        let e = completed(&Outcome::Interrupted).unwrap_err();
-        assert_eq!(e.to_string(), "validation interrupted");
+        let e = Error::Interrupted("validation interrupted".into());
         assert_eq!(e.exit_code(), 130);
-        let e = completed(&Outcome::Failed("node 2 crashed".into())).unwrap_err();
-        assert_eq!(e.to_string(), "a validation run failed: node 2 crashed");
+        let e = Error::RunFailed("a validation run failed: node 2 crashed".into());
         assert_eq!(e.exit_code(), 3);
-        assert!(completed(&Outcome::Complete).is_ok());
     }
 }
