@@ -54,8 +54,8 @@ pub enum ExperimentKind {
         target_shift: Option<f64>,
         /// The delay, microseconds per handled gossip message and DHT request.
         delay_us: u64,
-        /// Gated metrics the calibration run found slowed by at least half the target (only
-        /// these count as detections), with the shift measured there.
+        /// Gated metrics the calibration run found shifted near the target, between half and
+        /// twice it (only these count as detections), with the shift measured there.
         slowed: Vec<(String, f64)>,
     },
 }

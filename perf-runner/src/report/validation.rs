@@ -51,7 +51,7 @@ fn what_counts(e: &Experiment) -> String {
             "false alarms: any gated metric regressed against a baseline of {sessions} sessions of the same binary"
         ),
         ExperimentKind::Injected { slowed, .. } => format!(
-            "detections: regressed among the slowed metrics ({})",
+            "detections: regressed among the metrics shifted near the target ({})",
             slowed
                 .iter()
                 .map(|(m, _)| format!("`{m}`"))

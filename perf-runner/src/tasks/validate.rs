@@ -8,8 +8,10 @@
 //! - `injected`: a fault-injection build with a delay on the head side and none on the base
 //!   side (same build), so the only difference is the deliberate slowdown of gossip message and
 //!   DHT request handling. The delay is calibrated to each target shift first; only the gated
-//!   metrics the calibration run found slowed by at least half the target count, so a metric the
-//!   delay does not touch (a DHT get answered from the local store) cannot flatter the rate.
+//!   metrics the calibration run found shifted near the target (between half and twice it)
+//!   count: a metric the delay does not touch cannot lower the rate, and one it shifts far
+//!   beyond the target (a 1 µs DHT get answered from the local store that waits behind the
+//!   busy event loop: +1000 % and more) cannot flatter it.
 //!
 //! Rates are reported per metric, per metric comparison and per run, each with its
 //! Clopper–Pearson interval.
@@ -215,7 +217,7 @@ fn injected_experiments(
 /// Finds the delay that shifts [`CALIBRATION_METRIC`] by `target`: a fixed-size paired run at a
 /// guess, then (unless the guess was within a quarter of the target) one at the delay the
 /// measured shift per µs predicts. Shifts grow linearly with a spin delay on the handling path.
-/// Returns the delay and the gated metrics that run found slowed by at least half the target.
+/// Returns the delay and the gated metrics that run found shifted near the target.
 fn calibrate(
     request: &ValidateRequest,
     dir: &RunDir,
@@ -248,7 +250,7 @@ fn calibrate(
     )))
 }
 
-/// With a fixed delay: the metrics one calibration-sized run finds slowed by at least 2.5 %.
+/// With a fixed delay: the metrics one calibration-sized run finds shifted between 2.5 % and 10 %.
 fn fixed_delay_slowed(
     request: &ValidateRequest,
     dir: &RunDir,
@@ -298,11 +300,11 @@ fn calibration_run(
         .collect())
 }
 
-/// Gated metrics worsened by at least half of `target`.
+/// Gated metrics worsened near `target`: by at least half of it and at most twice it.
 fn slowed(shifts: &[(String, f64)], target: f64) -> Vec<(String, f64)> {
     shifts
         .iter()
-        .filter(|(_, worse)| *worse >= target / 2.0)
+        .filter(|(_, worse)| (target / 2.0..=target * 2.0).contains(worse))
         .cloned()
         .collect()
 }
@@ -504,11 +506,12 @@ mod tests {
     }
 
     #[test]
-    fn slowed_metrics_are_those_worsened_by_half_the_target() {
+    fn slowed_metrics_are_those_shifted_near_the_target() {
         let shifts = vec![
             ("gossip_latency_ms_p50".to_owned(), 0.11),
             ("dht_put_ms_p50".to_owned(), 0.06),
-            ("dht_get_ms_p50".to_owned(), 0.01),
+            ("dht_get_ms_p50".to_owned(), 15.0),
+            ("formation_time_ms".to_owned(), 0.01),
             ("throughput_mbit_s".to_owned(), -0.02),
         ];
         let names: Vec<String> = slowed(&shifts, 0.10).into_iter().map(|(m, _)| m).collect();
