@@ -160,7 +160,7 @@ fn sessions(request: &ValidateRequest, dir: &RunDir, plain: &Path) -> Result<Exp
     for _ in 0..request.runs {
         let (summary, run_dir) = complete(run_scenario(&plain_run("sessions"))?)?;
         let comparison = perf::compare_with_baseline(&request.perf, &summary, &baseline, &path)?;
-        runs.push(record(&run_dir, summary.repetitions_done, &comparison));
+        runs.push(verdict_of(&run_dir, summary.repetitions_done, &comparison)?);
     }
     Ok(summarize(
         "A/A across sessions",
@@ -344,7 +344,23 @@ fn paired_run(perf: &PerfRequest) -> Result<ValidationRun, Error> {
     let comparison = comparison.ok_or_else(|| {
         Error::RunFailed("a paired validation run ended without a comparison".into())
     })?;
-    Ok(record(&dir, summary.repetitions_done, &comparison))
+    verdict_of(&dir, summary.repetitions_done, &comparison)
+}
+
+/// A run's verdicts for the record; a comparison that is no verdict (a gated metric not
+/// measured) fails the validation rather than counting as "not regressed".
+fn verdict_of(
+    dir: &OutputRoot,
+    pairs: usize,
+    comparison: &Comparison,
+) -> Result<ValidationRun, Error> {
+    match &comparison.no_verdict {
+        Some(why) => Err(Error::RunFailed(format!(
+            "a validation run in {} has no verdict: {why}",
+            dir.dir.display()
+        ))),
+        None => Ok(record(dir, pairs, comparison)),
+    }
 }
 
 /// A validation counts only complete runs: an interrupted one stops it (exit 130, as an
