@@ -71,7 +71,7 @@ pub struct Experiment {
     pub metrics: Vec<MetricRate>,
     /// Regressed verdicts over every counted metric comparison.
     pub per_comparison: Rate,
-    /// Runs with any gated metric regressed (the gate failed) over runs.
+    /// Runs with any gated metric regressed (the gate failed) over the runs that finished.
     pub per_run: Rate,
     /// Every run's verdicts, for the record.
     pub runs: Vec<ValidationRun>,
@@ -110,4 +110,8 @@ pub struct ValidationRun {
     pub pairs: usize,
     /// (metric, verdict, change) of every gated metric.
     pub verdicts: Vec<(String, Verdict, Option<f64>)>,
+    /// Why the run failed (a node crashed, the network did not form), when it did: then it has
+    /// no verdicts and is left out of the rates, and reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }

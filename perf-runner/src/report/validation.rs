@@ -86,12 +86,33 @@ fn experiment(e: &Experiment, out: &mut String) {
                 .join(", ")
         ));
     }
-    let pairs: Vec<String> = e.runs.iter().map(|r| r.pairs.to_string()).collect();
+    let finished: Vec<String> = e
+        .runs
+        .iter()
+        .filter(|r| r.failed.is_none())
+        .map(|r| r.pairs.to_string())
+        .collect();
     out.push_str(&format!(
-        "{} runs; pairs (or repetitions) per run: {}.\n\n| metric | regressed | median change |\n|---|---|---|\n",
-        e.runs.len(),
-        if pairs.is_empty() { "-".into() } else { pairs.join(", ") }
+        "{} runs finished; pairs (or repetitions) per run: {}.\n\n",
+        finished.len(),
+        if finished.is_empty() {
+            "-".into()
+        } else {
+            finished.join(", ")
+        }
     ));
+    let failed: Vec<&str> = e.runs.iter().filter_map(|r| r.failed.as_deref()).collect();
+    if !failed.is_empty() {
+        out.push_str(&format!(
+            "Runs that failed, reported and not counted ({}):\n\n",
+            failed.len()
+        ));
+        for why in failed {
+            out.push_str(&format!("- {}\n", why.lines().next().unwrap_or(why)));
+        }
+        out.push('\n');
+    }
+    out.push_str("| metric | regressed | median change |\n|---|---|---|\n");
     for m in &e.metrics {
         out.push_str(&format!(
             "| {} | {} | {} |\n",

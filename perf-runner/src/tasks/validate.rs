@@ -149,18 +149,36 @@ fn sessions(request: &ValidateRequest, dir: &RunDir, plain: &Path) -> Result<Exp
         ..request.perf.clone()
     };
     let key = perf::key_of(&plain_run("sessions-baseline"))?;
+    let wanted = request.sessions.max(2);
     let mut recorded = Vec::new();
-    for _ in 0..request.sessions.max(2) {
-        let (summary, _) = complete(run_scenario(&plain_run("sessions-baseline"))?)?;
-        recorded.push(baseline::session(&summary)?);
+    // A failed session is replaced, up to as many times as sessions are wanted.
+    for _ in 0..wanted * 2 {
+        if recorded.len() == wanted {
+            break;
+        }
+        match complete(run_scenario(&plain_run("sessions-baseline"))?) {
+            Ok((summary, _)) => recorded.push(baseline::session(&summary)?),
+            Err(Error::RunFailed(why)) => {
+                eprintln!("validate: a baseline session failed, replaced: {why}")
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if recorded.len() < 2 {
+        return Err(Error::RunFailed(
+            "validate: fewer than two baseline sessions finished".into(),
+        ));
     }
     let baseline = Baseline::new(&key, recorded);
     let path = key.path(&dir.dir.join("in-memory-baseline"));
     let mut runs = Vec::new();
     for _ in 0..request.runs {
-        let (summary, run_dir) = complete(run_scenario(&plain_run("sessions"))?)?;
-        let comparison = perf::compare_with_baseline(&request.perf, &summary, &baseline, &path)?;
-        runs.push(verdict_of(&run_dir, summary.repetitions_done, &comparison)?);
+        let run = complete(run_scenario(&plain_run("sessions"))?).and_then(|(summary, run_dir)| {
+            let comparison =
+                perf::compare_with_baseline(&request.perf, &summary, &baseline, &path)?;
+            verdict_of(&run_dir, summary.repetitions_done, &comparison)
+        });
+        runs.push(tolerate(run)?);
     }
     Ok(summarize(
         "A/A across sessions",
@@ -193,7 +211,7 @@ fn injected_experiments(
         };
         let perf = injected_request(request, dir, injected, delay_us, "injected");
         let runs = (0..request.runs)
-            .map(|_| paired_run(&perf))
+            .map(|_| tolerate(paired_run(&perf)))
             .collect::<Result<Vec<_>, _>>()?;
         let counted: Vec<String> = slowed.iter().map(|(m, _)| m.clone()).collect();
         let name = match target {
@@ -281,7 +299,14 @@ fn calibration_run(
         budget: Duration::ZERO,
         ..injected_request(request, dir, injected, delay, "calibration")
     };
-    let run = paired_run(&perf)?;
+    // A failed calibration run is repeated once: the delay is what is being measured.
+    let run = match paired_run(&perf) {
+        Err(Error::RunFailed(why)) => {
+            eprintln!("calibration: a run failed, repeated: {why}");
+            paired_run(&perf)?
+        }
+        other => other?,
+    };
     eprintln!(
         "calibration: {delay} µs → {CALIBRATION_METRIC} {}",
         run.verdicts
@@ -385,8 +410,27 @@ fn complete(outcome: PerfOutcome) -> Result<(RunSummary, OutputRoot), Error> {
     Ok((summary, dir))
 }
 
+/// A run that failed (a node crashed, the network did not form) is data too: recorded with why
+/// and left out of the rates, so one bad run does not throw the rest of a long validation
+/// away. An interruption, a build or a usage error still ends the validation.
+fn tolerate(run: Result<ValidationRun, Error>) -> Result<ValidationRun, Error> {
+    match run {
+        Err(Error::RunFailed(why)) => {
+            eprintln!("validate: a run failed and is reported, not counted: {why}");
+            Ok(ValidationRun {
+                dir: String::new(),
+                pairs: 0,
+                verdicts: Vec::new(),
+                failed: Some(why),
+            })
+        }
+        other => other,
+    }
+}
+
 fn record(dir: &OutputRoot, pairs: usize, comparison: &Comparison) -> ValidationRun {
     ValidationRun {
+        failed: None,
         dir: dir.dir.display().to_string(),
         pairs,
         verdicts: comparison
@@ -436,6 +480,7 @@ pub fn summarize(
         metrics.iter().map(|m| m.rate.k).sum(),
         metrics.iter().map(|m| m.rate.n).sum(),
     );
+    let finished = runs.iter().filter(|r| r.failed.is_none()).count();
     let gate_failed = runs
         .iter()
         .filter(|r| r.verdicts.iter().any(|v| v.1 == Verdict::Regressed))
@@ -445,7 +490,7 @@ pub fn summarize(
         kind,
         metrics,
         per_comparison,
-        per_run: Rate::of(gate_failed, runs.len()),
+        per_run: Rate::of(gate_failed, finished),
         runs,
     }
 }
@@ -456,6 +501,7 @@ mod tests {
 
     fn run(verdicts: &[(&str, Verdict, f64)]) -> ValidationRun {
         ValidationRun {
+            failed: None,
             dir: String::new(),
             pairs: 15,
             verdicts: verdicts
@@ -512,6 +558,34 @@ mod tests {
             experiments: vec![aa],
         });
         assert!(text.contains("3 / 6 = 50.0%"), "{text}");
+    }
+
+    #[test]
+    fn failed_runs_are_reported_and_left_out_of_the_rates() {
+        let failed = tolerate(Err(Error::RunFailed("rep9: network did not form".into()))).unwrap();
+        assert_eq!(failed.failed.as_deref(), Some("rep9: network did not form"));
+        let runs = vec![
+            run(&[("formation_time_ms", Verdict::Unchanged, 0.0)]),
+            failed,
+        ];
+        let e = summarize("A/A paired", ExperimentKind::AaPaired, None, runs);
+        assert_eq!((e.per_run.k, e.per_run.n), (0, 1));
+        assert_eq!((e.per_comparison.k, e.per_comparison.n), (0, 1));
+        let text = crate::report::validation::render(&Validation {
+            scenario: "standard".into(),
+            repetitions: 15,
+            budget_s: 60.0,
+            experiments: vec![e],
+        });
+        assert!(
+            text.contains("failed, reported and not counted (1)")
+                && text.contains("- rep9: network did not form"),
+            "{text}"
+        );
+        assert!(matches!(
+            tolerate(Err(Error::Interrupted("validation interrupted".into()))),
+            Err(Error::Interrupted(_))
+        ));
     }
 
     #[test]
