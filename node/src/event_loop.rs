@@ -161,6 +161,18 @@ pub struct EventLoopConfig {
     pub target_peers: usize,
 }
 
+/// Delays after the first Kademlia bootstrap at which the node looks up its neighbourhood
+/// again. The first lookup finds only the peers the bootstrap node had identified at that
+/// moment: nodes that start together (or on a loaded machine, whose identify exchanges lag)
+/// can miss each other, and libp2p's own periodic bootstrap is five minutes away. Four more
+/// lookups within 15 s close that gap at a bounded cost.
+const REDISCOVERY_DELAYS: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+    Duration::from_secs(7),
+    Duration::from_secs(15),
+];
+
 /// Owns the swarm and all node state.
 pub struct EventLoop {
     swarm: Swarm<NodeBehaviour>,
@@ -168,6 +180,8 @@ pub struct EventLoop {
     topic: gossipsub::IdentTopic,
     bootstrap: Vec<(PeerId, Multiaddr)>,
     bootstrapped: bool,
+    /// When to look up the neighbourhood again (see [`REDISCOVERY_DELAYS`]), earliest first.
+    rediscovery: Vec<tokio::time::Instant>,
     bootstrap_errors: Vec<String>,
     target_peers: usize,
     started: Instant,
@@ -224,6 +238,7 @@ impl EventLoop {
             topic,
             bootstrap: config.bootstrap,
             bootstrapped: false,
+            rediscovery: Vec::new(),
             bootstrap_errors: Vec::new(),
             target_peers: config.target_peers,
             started: Instant::now(),
@@ -330,8 +345,11 @@ impl EventLoop {
     /// Runs until shutdown is signalled or every client is gone.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         loop {
+            let rediscover_at = self.rediscovery.first().copied();
             tokio::select! {
                 event = self.swarm.select_next_some() => self.handle_swarm_event(event),
+                () = tokio::time::sleep_until(rediscover_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if rediscover_at.is_some() => self.rediscover(),
                 command = self.commands.recv() => match command {
                     Some(command) => self.handle_command(command),
                     None => break,
@@ -340,6 +358,14 @@ impl EventLoop {
             }
         }
         tracing::debug!("event loop stopped");
+    }
+
+    /// One scheduled neighbourhood lookup (see [`REDISCOVERY_DELAYS`]).
+    fn rediscover(&mut self) {
+        self.rediscovery.remove(0);
+        if let Err(e) = self.swarm.behaviour_mut().kad.bootstrap() {
+            tracing::debug!("kademlia rediscovery not started: {e}");
+        }
     }
 
     fn handle_command(&mut self, command: Command) {
@@ -489,6 +515,8 @@ impl EventLoop {
                     if let Err(e) = self.swarm.behaviour_mut().kad.bootstrap() {
                         tracing::warn!("kademlia bootstrap not started: {e}");
                     }
+                    let now = tokio::time::Instant::now();
+                    self.rediscovery = REDISCOVERY_DELAYS.iter().map(|d| now + *d).collect();
                 }
             }
             SwarmEvent::ConnectionClosed {
