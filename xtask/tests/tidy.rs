@@ -2,7 +2,9 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
+    fmt,
     path::{Path, PathBuf},
+    process::Command,
 };
 
 use perf_runner::{
@@ -658,4 +660,312 @@ fn only_the_output_module_names_the_output_root() {
         "build output paths with data::output::OutputRoot instead:\n{}",
         offenders.join("\n")
     );
+}
+
+// One build of every dependency: the workspace-hack (workspace-hack/Cargo.toml says why).
+
+/// The workspace tests, `cargo test --workspace`: the feature sets the others must match.
+const WORKSPACE_TESTS: &[&str] = &["--workspace", "-e", "normal,build,dev"];
+
+/// The other builds of a cold `cargo xtask test` (first two), and the narrower test runs of daily
+/// work, which so reuse the same build too; as `cargo tree` selections.
+const OTHER_BUILDS: [(&str, &[&str]); 4] = [
+    ("cargo xtask", &["-p", "xtask", "-e", "normal,build"]),
+    (
+        "cargo bench -p swarmbench-benches (the bench CLI tests)",
+        &["-p", "swarmbench-benches", "-e", "normal,build,dev"],
+    ),
+    (
+        "cargo test -p xtask",
+        &["-p", "xtask", "-e", "normal,build,dev"],
+    ),
+    (
+        "cargo test -p perf-runner",
+        &["-p", "perf-runner", "-e", "normal,build,dev"],
+    ),
+];
+
+const HACK_MANIFEST: &str = "workspace-hack/Cargo.toml";
+const HACK_BEGIN: &str = "### BEGIN GENERATED SECTION\n";
+const HACK_END: &str = "### END GENERATED SECTION\n";
+const REGENERATE_HACK: &str =
+    "UPDATE_WORKSPACE_HACK=1 cargo test -p xtask --test tidy workspace_hack";
+
+/// What a dependency is compiled for. Cargo resolves features apart for the two: the target
+/// (linked into our binaries) and the host (build scripts, proc-macros and their dependencies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Target,
+    Host,
+}
+
+/// One package on one side, as `cargo tree` names it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Built {
+    side: Side,
+    name: String,
+    version: String,
+}
+
+impl fmt::Display for Built {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = match self.side {
+            Side::Target => "",
+            Side::Host => " (host)",
+        };
+        write!(f, "{} {}{side}", self.name, self.version)
+    }
+}
+
+/// Every package one cargo command compiles, with its feature lists ("a,b,c", one per build).
+type Resolved = BTreeMap<Built, BTreeSet<String>>;
+
+/// The target triple of this machine, which `cargo tree` needs spelled out (see `resolve`).
+fn host_triple() -> String {
+    let out = Command::new(env!("CARGO")).arg("-vV").output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("cargo -vV names the host")
+        .to_owned()
+}
+
+/// The features cargo resolves for `selection`, from `cargo tree`, offline. An explicit
+/// `--target` keeps a package's host and target builds apart in the output even where their
+/// features agree.
+fn resolve(selection: &[&str], host: &str) -> Resolved {
+    let out = Command::new(env!("CARGO"))
+        .current_dir(project_root())
+        .args(["tree", "--quiet", "--offline", "--charset", "ascii"])
+        .args(["--format", "{p} [{f}]", "--target", host])
+        .args(selection)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo tree {selection:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_tree(&String::from_utf8(out.stdout).unwrap())
+}
+
+/// Reads `cargo tree --charset ascii --format "{p} [{f}]"`. A package is built for the host
+/// when it is a proc-macro, follows a `[build-dependencies]` header, or hangs under a host one.
+fn parse_tree(text: &str) -> Resolved {
+    let mut resolved = Resolved::new();
+    // By depth: whether the package last printed there is a host build, and whether the
+    // entries printed there now follow a `[build-dependencies]` header.
+    let mut host_at: Vec<bool> = Vec::new();
+    let mut build_header_at: Vec<bool> = Vec::new();
+    for line in text.lines() {
+        let entry = line.trim_start_matches(['|', '`', '-', ' ']);
+        if entry.is_empty() {
+            continue;
+        }
+        let depth = (line.len() - entry.len()) / 4;
+        if entry.starts_with('[') {
+            // A header sits at its package's depth and applies to that package's children.
+            build_header_at.resize(depth + 2, false);
+            build_header_at[depth + 1] = entry == "[build-dependencies]";
+            continue;
+        }
+        let (package, features) = entry
+            .trim_end_matches(" (*)")
+            .rsplit_once(" [")
+            .unwrap_or_else(|| panic!("unexpected cargo tree line {line:?}"));
+        let mut words = package.split(' ');
+        let (name, version) = (words.next().unwrap(), words.next().unwrap());
+        let host = (depth > 0 && host_at[depth - 1])
+            || build_header_at.get(depth).copied().unwrap_or(false)
+            || package.ends_with("(proc-macro)");
+        host_at.truncate(depth);
+        host_at.push(host);
+        build_header_at.truncate(depth + 1);
+        let built = Built {
+            side: if host { Side::Host } else { Side::Target },
+            name: name.to_owned(),
+            version: version.trim_start_matches('v').to_owned(),
+        };
+        let features = features.strip_suffix(']').unwrap().to_owned();
+        resolved.entry(built).or_default().insert(features);
+    }
+    resolved
+}
+
+/// The packages `selection` builds with other features than `workspace`, each with the features
+/// `workspace` builds it with.
+fn drift(selection: &Resolved, workspace: &Resolved) -> BTreeMap<Built, String> {
+    selection
+        .iter()
+        .filter(|(built, features)| workspace.get(built) != Some(features))
+        .map(|(built, _)| {
+            let wanted = workspace.get(built).filter(|f| f.len() == 1);
+            let wanted = wanted.unwrap_or_else(|| {
+                panic!("the workspace tests build {built} with {wanted:?}, not one feature list")
+            });
+            (built.clone(), wanted.first().unwrap().clone())
+        })
+        .collect()
+}
+
+/// The generated section of the workspace-hack's manifest: every package of `wanted` with its
+/// features, host builds as build-dependencies.
+fn hack_section(wanted: &BTreeMap<Built, String>) -> String {
+    let mut text = String::new();
+    for (side, table) in [
+        (Side::Target, "dependencies"),
+        (Side::Host, "build-dependencies"),
+    ] {
+        let entries: Vec<(&Built, &String)> =
+            wanted.iter().filter(|(b, _)| b.side == side).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text += &format!("[{table}]\n");
+        for (built, features) in &entries {
+            // Two versions of one crate need two names.
+            let versions = entries.iter().filter(|(b, _)| b.name == built.name).count();
+            let key = if versions > 1 {
+                format!(
+                    "{}-{} = {{ package = \"{}\", ",
+                    built.name,
+                    built.version.replace('.', "-"),
+                    built.name
+                )
+            } else {
+                format!("{} = {{ ", built.name)
+            };
+            let features: Vec<String> = features
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(|f| format!("\"{f}\""))
+                .collect();
+            text += &format!(
+                "{key}version = \"{}\", default-features = false, features = [{}] }}\n",
+                built.version,
+                features.join(", ")
+            );
+        }
+    }
+    text
+}
+
+fn write_hack_section(section: &str) {
+    let path = project_root().join(HACK_MANIFEST);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = text
+        .split_once(HACK_BEGIN)
+        .expect("the workspace-hack manifest has its begin marker");
+    let (_, tail) = rest
+        .split_once(HACK_END)
+        .expect("the workspace-hack manifest has its end marker");
+    // Atomically: cargo may read the manifest meanwhile (the other workspace_hack test).
+    let temporary = path.with_extension("toml.new");
+    std::fs::write(
+        &temporary,
+        format!("{head}{HACK_BEGIN}{section}{HACK_END}{tail}"),
+    )
+    .unwrap();
+    std::fs::rename(temporary, path).unwrap();
+}
+
+/// Rewrites the generated section from scratch, so entries no longer needed go: empty, then
+/// add what the tool builds lack until they lack nothing (new features can pull in new
+/// packages, hence the rounds).
+fn regenerate_workspace_hack(host: &str) {
+    write_hack_section("");
+    let mut wanted = BTreeMap::new();
+    for _ in 0..5 {
+        let workspace = resolve(WORKSPACE_TESTS, host);
+        let lacking: BTreeMap<Built, String> = OTHER_BUILDS
+            .iter()
+            .flat_map(|(_, selection)| drift(&resolve(selection, host), &workspace))
+            .collect();
+        if lacking.is_empty() {
+            return;
+        }
+        wanted.extend(lacking);
+        write_hack_section(&hack_section(&wanted));
+    }
+    panic!("the workspace-hack still lacks features after five rounds");
+}
+
+#[test]
+fn workspace_hack_gives_the_tools_the_features_of_the_workspace_tests() {
+    let host = host_triple();
+    if std::env::var_os("UPDATE_WORKSPACE_HACK").is_some() {
+        regenerate_workspace_hack(&host);
+    }
+    let workspace = resolve(WORKSPACE_TESTS, &host);
+    assert!(workspace.len() > 100, "cargo tree read as {workspace:?}");
+    let mut problems = String::new();
+    for (command, selection) in OTHER_BUILDS {
+        let resolved = resolve(selection, &host);
+        for (built, wanted) in drift(&resolved, &workspace) {
+            let features = resolved[&built].iter().cloned().collect::<Vec<_>>();
+            problems += &format!(
+                "  {command} builds {built} with [{}], cargo test --workspace with [{wanted}]\n",
+                features.join("] and [")
+            );
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "these builds resolve other features than `cargo test --workspace`, so they compile \
+         these dependencies (and every crate above them) once more:\n{problems}\
+         regenerate {HACK_MANIFEST}: {REGENERATE_HACK}"
+    );
+}
+
+#[test]
+fn workspace_hack_stays_out_of_the_release_node() {
+    // The release node's size and speed are measured: it keeps the features it asks for.
+    let node = resolve(&["-p", "swarm-node", "-e", "normal,build"], &host_triple());
+    assert!(node.keys().any(|b| b.name == "libp2p"), "read as {node:?}");
+    assert!(
+        !node.keys().any(|b| b.name == "workspace-hack"),
+        "swarm-node must not depend on workspace-hack"
+    );
+}
+
+#[test]
+fn the_cargo_tree_reader_tells_host_builds_from_target_builds() {
+    let tree = "\
+app v0.1.0 (/w/app) []
+|-- serde v1.0.1 [default,std]
+|   `-- serde_derive v1.0.1 (proc-macro) [default]
+|       `-- syn v2.0.1 [full]
+|-- ring v0.17.1 [alloc]
+|   [build-dependencies]
+|   `-- cc v1.2.0 []
+|       `-- shlex v1.3.0 [std]
+`-- shlex v1.3.0 [] (*)
+[build-dependencies]
+`-- cc v1.2.0 [parallel]
+[dev-dependencies]
+`-- tokio v1.0.0 [rt]
+";
+    let resolved = parse_tree(tree);
+    let sides = |name: &str| -> Vec<(Side, Vec<&str>)> {
+        resolved
+            .iter()
+            .filter(|(b, _)| b.name == name)
+            .map(|(b, f)| (b.side, f.iter().map(String::as_str).collect()))
+            .collect()
+    };
+    assert_eq!(sides("serde"), [(Side::Target, vec!["default,std"])]);
+    assert_eq!(sides("serde_derive"), [(Side::Host, vec!["default"])]);
+    assert_eq!(sides("syn"), [(Side::Host, vec!["full"])]);
+    assert_eq!(sides("ring"), [(Side::Target, vec!["alloc"])]);
+    assert_eq!(sides("cc"), [(Side::Host, vec!["", "parallel"])]);
+    assert_eq!(
+        sides("shlex"),
+        [(Side::Target, vec![""]), (Side::Host, vec!["std"])]
+    );
+    assert_eq!(sides("tokio"), [(Side::Target, vec!["rt"])]);
+    assert_eq!(resolved.keys().filter(|b| b.name == "app").count(), 1);
 }
