@@ -194,7 +194,12 @@ impl Comparison {
             .iter()
             .map(|m| format!("{} {:+.1}%", m.name, m.change.unwrap_or(0.0) * 100.0))
             .collect();
-        if worse.is_empty() {
+        let undecided = self.inconclusive().len();
+        if worse.is_empty() && undecided > 0 {
+            format!(
+                "For information only ({why}): {undecided} gated metric(s) inconclusive, none worse beyond its threshold; not a verdict on this change"
+            )
+        } else if worse.is_empty() {
             format!(
                 "For information only ({why}): no gated metric is worse beyond its threshold; not a verdict on this change"
             )
@@ -318,6 +323,15 @@ mod tests {
         let back: Comparison =
             serde_json::from_value(serde_json::to_value(&info).unwrap()).unwrap();
         assert_eq!(back.informational, info.informational);
+        let mut undecided = info.clone();
+        undecided.metrics[0].verdict = Verdict::Inconclusive;
+        assert!(
+            undecided
+                .headline()
+                .contains("1 gated metric(s) inconclusive, none worse"),
+            "{}",
+            undecided.headline()
+        );
         // Missing data outranks information: no verdict is not information either.
         info.no_verdict = Some("0 measured repetitions".into());
         assert!(

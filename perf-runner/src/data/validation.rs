@@ -10,6 +10,10 @@ use crate::{
     stats::{bootstrap::Interval, proportion::clopper_pearson},
 };
 
+/// The metric the injected delay is calibrated on: gossip message handling is where it acts
+/// first.
+pub const CALIBRATION_METRIC: &str = "gossip_latency_ms_p50";
+
 /// A rate with its interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rate {

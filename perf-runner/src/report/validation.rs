@@ -1,7 +1,7 @@
 //! `validation.md`: the gate's false-alarm and detection rates per experiment, per metric and
 //! per run, each with its Clopper–Pearson interval, and what the injected delay did.
 
-use crate::data::validation::{Experiment, ExperimentKind, Rate, Validation};
+use crate::data::validation::{CALIBRATION_METRIC, Experiment, ExperimentKind, Rate, Validation};
 
 /// `k / n = r% (95% CI low … high)`, or "no trials" (a rate of nothing is not 0).
 pub fn rate_text(r: &Rate) -> String {
@@ -73,7 +73,7 @@ fn experiment(e: &Experiment, out: &mut String) {
         let target = target_shift.map_or(String::new(), |t| {
             format!(
                 ", calibrated to shift `{}` by {:.0} %",
-                crate::tasks::validate::CALIBRATION_METRIC,
+                CALIBRATION_METRIC,
                 t * 100.0
             )
         });

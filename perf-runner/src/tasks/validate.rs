@@ -37,8 +37,7 @@ use crate::{
     },
 };
 
-/// The metric the delay is calibrated on: gossip message handling is where it acts first.
-pub const CALIBRATION_METRIC: &str = "gossip_latency_ms_p50";
+pub use crate::data::validation::CALIBRATION_METRIC;
 
 /// First delay tried when calibrating, µs (a 30 µs delay moved gossip p50 by about 9 % on the
 /// 2-core dev machine).
