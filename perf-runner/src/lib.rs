@@ -9,6 +9,7 @@
 //! holds the entry points `cargo xtask` calls, one function per command. This crate parses no
 //! command line.
 
+pub mod cargo;
 pub mod error;
 pub mod git;
 

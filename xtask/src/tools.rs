@@ -161,12 +161,11 @@ pub fn ensure_installed(root: &Path) -> anyhow::Result<()> {
 }
 
 fn cargo_install(root: &Path, krate: &str, version: &str) -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // A debug build without debug info: the runner only starts valgrind and reads its output
     // (the counts are the benchmark binary's), and a fresh clone installs it every time.
     // Measured on the 2-core machine: 73 s of CPU, against 250 s for the optimised install
     // (that figure includes building xtask).
-    let status = Command::new(cargo)
+    let status = perf_runner::cargo::command()
         .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .args([
             "install",

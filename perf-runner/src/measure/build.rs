@@ -6,11 +6,12 @@
 use std::{
     io::Read,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Stdio,
     time::Instant,
 };
 
 use crate::{
+    cargo,
     data::output::OutputRoot,
     git::{self, GitError, Worktree},
 };
@@ -42,8 +43,7 @@ fn cargo_build_node(
     target_dir: Option<&Path>,
     features: &[&str],
 ) -> Result<(PathBuf, f64), BuildError> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
+    let mut command = cargo::command();
     command.current_dir(dir).args([
         "build",
         "--release",

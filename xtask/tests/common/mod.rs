@@ -26,7 +26,7 @@ pub fn xtask() -> Command {
 pub fn node_bin() -> PathBuf {
     let bin = Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name("swarm-node");
     if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
+        let status = perf_runner::cargo::command()
             .args(["build", "-p", "swarm-node"])
             .status()
             .unwrap();

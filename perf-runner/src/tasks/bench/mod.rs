@@ -179,7 +179,7 @@ pub fn runner_version(runner: &Path) -> Option<String> {
 
 /// The cases of the benchmark package, from criterion's `--list`.
 fn list_cases(build: &Build) -> Result<Vec<String>, BenchError> {
-    let out = Command::new(cargo())
+    let out = crate::cargo::command()
         .current_dir(build.dir)
         .args([
             "bench",
@@ -209,10 +209,6 @@ fn list_cases(build: &Build) -> Result<Vec<String>, BenchError> {
         .filter_map(|id| id.strip_prefix(&format!("{GROUP}/")))
         .map(str::to_owned)
         .collect())
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 fn tail(text: &str, lines: usize) -> String {
@@ -267,7 +263,7 @@ fn cargo_bench(
     envs: &[(&str, &std::ffi::OsStr)],
 ) -> Result<(), BenchError> {
     let quiet = build.quiet;
-    let mut cmd = Command::new(cargo());
+    let mut cmd = crate::cargo::command();
     cmd.current_dir(build.dir)
         .args(["bench", "--package", PACKAGE, "--bench", bench])
         .args(["--profile", build.profile])
