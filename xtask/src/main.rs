@@ -4,15 +4,15 @@
 //! Performance logic lives in the `perf-runner` library; dev-tool setup lives in `tools`.
 
 mod cli;
+mod testing;
 mod tools;
 
 use std::{
     io::IsTerminal,
     path::{Path, PathBuf},
-    process::{Command as Process, ExitCode},
+    process::ExitCode,
 };
 
-use anyhow::Context;
 use clap::Parser;
 use cli::{
     BaselineAction, BaselineUpdateArgs, BenchArgs, BenchKind, BisectArgs, Cli, Command,
@@ -390,19 +390,9 @@ fn bench(args: BenchArgs) -> ExitCode {
 }
 
 fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
-    tools::ensure_installed(&project_root())?;
-    if args.tools_only {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Process::new(cargo)
-        .args(["test", "--workspace"])
-        .args(&args.cargo_args)
-        .status()
-        .context("running cargo test")?;
-    Ok(if status.success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    testing::run(&testing::TestRequest {
+        root: project_root(),
+        tools_only: args.tools_only,
+        runner_args: args.cargo_args,
     })
 }

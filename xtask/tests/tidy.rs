@@ -69,6 +69,54 @@ fn ci_runs_exactly_the_readme_test_command() {
     );
 }
 
+/// Under cargo-nextest every test is its own process, so the in-process lock a test binary
+/// takes to run its tests one at a time serialises nothing: such a binary must be in a
+/// one-at-a-time test group of .config/nextest.toml (`clusters` for the ones that start
+/// clusters), or its tests would run beside each other and beside another binary's clusters.
+#[test]
+fn every_test_binary_that_takes_the_serial_lock_is_in_a_nextest_group() {
+    let config = read(".config/nextest.toml");
+    let filters: Vec<&str> = config
+        .lines()
+        .filter_map(|l| l.strip_prefix("filter = "))
+        .collect();
+    assert!(
+        config.contains("clusters = { max-threads = 1 }") && !filters.is_empty(),
+        "the clusters group and its filters are gone from .config/nextest.toml"
+    );
+    // Built so that this file does not match itself.
+    let takes_lock = concat!("= serial", "();");
+    let mut missing = Vec::new();
+    let mut found = 0;
+    for dir in ["node/tests", "perf-runner/tests", "xtask/tests"] {
+        for entry in std::fs::read_dir(project_root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs")
+                || !std::fs::read_to_string(&path).unwrap().contains(takes_lock)
+            {
+                continue;
+            }
+            found += 1;
+            let binary = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let grouped = filters.iter().any(|f| {
+                f.contains(&format!("binary(={binary})"))
+                    || (dir == "node/tests" && f.contains("package(=swarm-node) & kind(test)"))
+            });
+            if !grouped {
+                missing.push(format!("{dir}/{binary}.rs"));
+            }
+        }
+    }
+    assert!(
+        found >= 5,
+        "found only {found} test binaries taking the serial lock"
+    );
+    assert!(
+        missing.is_empty(),
+        "these test binaries take the serial lock but are in no one-at-a-time group of .config/nextest.toml: {missing:?}"
+    );
+}
+
 #[test]
 fn the_installed_iai_callgrind_runner_matches_the_benches_crate() {
     // iai-callgrind refuses a runner of another version; the installer and the check in
