@@ -19,7 +19,8 @@ enum Recipe {
         /// Package that provides it.
         package: &'static str,
     },
-    /// A crates.io binary installed into `target/tools/bin` with `cargo install --locked`.
+    /// A crates.io binary installed with `cargo install --locked` into its own directory in the
+    /// user's cache (see `cargo_root`), shared by every clone on the machine.
     Cargo {
         /// Crate (and binary) name.
         krate: &'static str,
@@ -88,7 +89,8 @@ const TOOLS: &[Tool] = &[
     },
 ];
 
-/// Where project-local tools live: `target/tools/` (`bin/` from cargo, `node_modules/` from npm).
+/// Where project-local tools live: `target/tools/` (`node_modules/` from npm; `bin/` from cargo
+/// only on a machine without a home directory).
 pub fn tools_dir(root: &Path) -> PathBuf {
     root.join("target/tools")
 }
@@ -117,7 +119,7 @@ fn present(root: &Path, tool: &Tool) -> bool {
             npm_installed(root, package).as_deref() == Some(version)
         }
         Recipe::Cargo { krate, version } => {
-            let bin = tools_dir(root).join("bin").join(krate);
+            let bin = cargo_root(root).join("bin").join(krate);
             bin.is_file()
                 && perf_runner::tasks::bench::runner_version(&bin).as_deref() == Some(version)
         }
@@ -160,6 +162,13 @@ pub fn ensure_installed(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the one cargo-installed tool (iai-callgrind-runner) goes: the per-version directory in
+/// the user's cache that perf-runner's benchmark task looks in, or `target/tools` without a
+/// home directory.
+fn cargo_root(root: &Path) -> PathBuf {
+    perf_runner::tasks::bench::runner_install_root().unwrap_or_else(|| tools_dir(root))
+}
+
 fn cargo_install(root: &Path, krate: &str, version: &str) -> anyhow::Result<()> {
     // A debug build without debug info: the runner only starts valgrind and reads its output
     // (the counts are the benchmark binary's), and a fresh clone installs it every time.
@@ -177,7 +186,7 @@ fn cargo_install(root: &Path, krate: &str, version: &str) -> anyhow::Result<()> 
             version,
             "--root",
         ])
-        .arg(tools_dir(root))
+        .arg(cargo_root(root))
         .status()
         .context("running cargo install")?;
     if !status.success() {

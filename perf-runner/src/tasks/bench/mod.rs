@@ -127,13 +127,34 @@ fn on_path(binary: &str, path_var: &std::ffi::OsStr) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Where `cargo xtask test` installs `iai-callgrind-runner`: one directory per version in the
+/// user's cache (`$XDG_CACHE_HOME` or `~/.cache`), shared by every clone on the machine as the
+/// Debian tools are, so a fresh clone does not compile it again. `None` without a home.
+pub fn runner_install_root() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(
+        cache
+            .join("swarmbench/tools")
+            .join(format!("iai-callgrind-runner-{IAI_CALLGRIND_VERSION}")),
+    )
+}
+
 /// Checks valgrind and the runner; returns the directory to put first on PATH so that the
 /// benchmark binary finds the right `iai-callgrind-runner`.
 pub fn check_instruction_tools(workspace: &Path) -> Result<PathBuf, BenchError> {
-    check_tools_on(workspace, &std::env::var_os("PATH").unwrap_or_default())
+    let mut installed = vec![workspace.join("target/tools/bin")];
+    installed.extend(runner_install_root().map(|root| root.join("bin")));
+    check_tools_on(&installed, &std::env::var_os("PATH").unwrap_or_default())
 }
 
-fn check_tools_on(workspace: &Path, path_var: &std::ffi::OsStr) -> Result<PathBuf, BenchError> {
+/// Looks for the runner in the `installed` directories, then on `path_var`.
+fn check_tools_on(
+    installed: &[PathBuf],
+    path_var: &std::ffi::OsStr,
+) -> Result<PathBuf, BenchError> {
     if on_path("valgrind", path_var).is_none() {
         return Err(BenchError::Tool(
             "valgrind is not installed: the instruction-count benchmarks run under valgrind's callgrind. \
@@ -142,12 +163,13 @@ fn check_tools_on(workspace: &Path, path_var: &std::ffi::OsStr) -> Result<PathBu
                 .into(),
         ));
     }
-    let local = workspace.join("target/tools/bin");
-    let runner = Some(local.join("iai-callgrind-runner"))
-        .filter(|p| p.is_file())
+    let runner = installed
+        .iter()
+        .map(|dir| dir.join("iai-callgrind-runner"))
+        .find(|p| p.is_file())
         .or_else(|| on_path("iai-callgrind-runner", path_var));
     let install = format!(
-        "install the matching one with `cargo install iai-callgrind-runner --version {IAI_CALLGRIND_VERSION} --locked --root target/tools` (or `cargo xtask test --tools-only`)"
+        "install the matching one with `cargo xtask test --tools-only` (or `cargo install iai-callgrind-runner --version {IAI_CALLGRIND_VERSION} --locked`)"
     );
     let Some(runner) = runner else {
         return Err(BenchError::Tool(format!(
@@ -161,7 +183,10 @@ fn check_tools_on(workspace: &Path, path_var: &std::ffi::OsStr) -> Result<PathBu
             runner.display()
         )));
     }
-    Ok(runner.parent().map(Path::to_path_buf).unwrap_or(local))
+    Ok(runner
+        .parent()
+        .map(Path::to_path_buf)
+        .expect("a file found in a directory has a parent"))
 }
 
 /// The version an `iai-callgrind-runner` binary reports. It has no `--version` flag; run
@@ -570,14 +595,16 @@ mod tests {
     fn missing_valgrind_or_a_mismatched_runner_are_explained() {
         let workspace = tempfile::tempdir().unwrap();
         let bin = tempfile::tempdir().unwrap();
-        let e = Error::from(check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap_err());
+        let e = Error::from(
+            check_tools_on(&[workspace.path().to_owned()], bin.path().as_os_str()).unwrap_err(),
+        );
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.to_string().starts_with("valgrind is not installed"),
             "{e}"
         );
         fake_tool(bin.path(), "valgrind", "exit 0");
-        let e = check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap_err();
+        let e = check_tools_on(&[workspace.path().to_owned()], bin.path().as_os_str()).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("iai-callgrind-runner is not installed"),
@@ -589,7 +616,7 @@ mod tests {
             "iai-callgrind-runner",
             "echo \"iai_callgrind_runner: Error: No version information found for iai-callgrind but iai-callgrind-runner (0.14.0) is >= '0.3.0'\" >&2; exit 1",
         );
-        let e = check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap_err();
+        let e = check_tools_on(&[workspace.path().to_owned()], bin.path().as_os_str()).unwrap_err();
         assert!(
             e.to_string()
                 .contains("reports \"0.14.0\", but benches/ uses iai-callgrind 0.16.1"),
@@ -600,13 +627,24 @@ mod tests {
                 .contains("cargo install iai-callgrind-runner --version 0.16.1"),
             "{e}"
         );
+        // A runner in an install directory comes before one on PATH.
+        fake_tool(
+            workspace.path(),
+            "iai-callgrind-runner",
+            "echo \"iai-callgrind-runner (0.16.1) is >= '0.3.0'\" >&2; exit 1",
+        );
+        assert_eq!(
+            check_tools_on(&[workspace.path().to_owned()], bin.path().as_os_str()).unwrap(),
+            workspace.path()
+        );
+        std::fs::remove_file(workspace.path().join("iai-callgrind-runner")).unwrap();
         fake_tool(
             bin.path(),
             "iai-callgrind-runner",
             "echo \"iai-callgrind-runner (0.16.1) is >= '0.3.0'\" >&2; exit 1",
         );
         assert_eq!(
-            check_tools_on(workspace.path(), bin.path().as_os_str()).unwrap(),
+            check_tools_on(&[workspace.path().to_owned()], bin.path().as_os_str()).unwrap(),
             bin.path()
         );
     }
