@@ -80,11 +80,10 @@ pub fn render(summary: &RunSummary, links: &Links, max_chars: usize) -> String {
         )
     } else {
         format!(
-            "{} nodes, {}, {} of {} repetitions",
+            "{} nodes, {}, {}",
             s.nodes,
             markdown_text(&s.transport),
-            summary.repetitions_done,
-            s.repetitions
+            super::repetitions_text(summary.repetitions_done, s.repetitions, "repetitions")
         )
     };
     let header = format!(

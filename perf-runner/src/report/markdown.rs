@@ -29,12 +29,11 @@ fn header(summary: &RunSummary, out: &mut String) {
         ));
     } else {
         out.push_str(&format!(
-            "{} nodes, topology {}, transport {}, {} of {} measured repetitions (each a fresh cluster) after {} warm-up.{}\n\n",
+            "{} nodes, topology {}, transport {}, {} (each a fresh cluster) after {} warm-up.{}\n\n",
             s.nodes,
             s.topology,
             s.transport,
-            summary.repetitions_done,
-            s.repetitions,
+            super::repetitions_text(summary.repetitions_done, s.repetitions, "measured repetitions"),
             s.warmup,
             if summary.complete { "" } else { " **Incomplete run: interrupted or failed; the numbers cover the repetitions that finished.**" }
         ));

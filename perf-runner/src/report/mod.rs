@@ -40,6 +40,21 @@ pub fn format_value(value: f64, unit: &str) -> String {
     }
 }
 
+/// How many repetitions ran, against the scenario's number: "15 repetitions", "3 of 15
+/// repetitions" (a run that stopped early), or "60 repetitions (15 planned; the sequential test
+/// added pairs)" — a paired run keeps adding pairs until its metrics are decided, so more than
+/// planned is not an error, and "60 of 15" would read like one.
+pub fn repetitions_text(done: usize, planned: usize, what: &str) -> String {
+    use std::cmp::Ordering;
+    match done.cmp(&planned) {
+        Ordering::Equal => format!("{done} {what}"),
+        Ordering::Less => format!("{done} of {planned} {what}"),
+        Ordering::Greater => {
+            format!("{done} {what} ({planned} planned; the sequential test added pairs)")
+        }
+    }
+}
+
 /// Writes `summary.json`, `samples.csv` and `report.md` of a summary, atomically.
 pub fn write_run_files(dir: &RunDir, summary: &RunSummary) -> Result<(), Error> {
     let io = |path: PathBuf| move |source| Error::Io { path, source };
@@ -55,6 +70,19 @@ pub fn write_run_files(dir: &RunDir, summary: &RunSummary) -> Result<(), Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repetitions_say_planned_stopped_early_or_extended() {
+        assert_eq!(repetitions_text(15, 15, "repetitions"), "15 repetitions");
+        assert_eq!(
+            repetitions_text(3, 15, "repetitions"),
+            "3 of 15 repetitions"
+        );
+        assert_eq!(
+            repetitions_text(60, 15, "repetitions"),
+            "60 repetitions (15 planned; the sequential test added pairs)"
+        );
+    }
 
     #[test]
     fn formats_by_magnitude_and_unit() {

@@ -60,8 +60,11 @@ pub fn render(summary: &RunSummary) -> String {
         format!("{} · {} samples", s.topology, summary.repetitions_done)
     } else {
         format!(
-            "{} nodes · {} · {} · {} of {} repetitions",
-            s.nodes, s.topology, s.transport, summary.repetitions_done, s.repetitions
+            "{} nodes · {} · {} · {}",
+            s.nodes,
+            s.topology,
+            s.transport,
+            super::repetitions_text(summary.repetitions_done, s.repetitions, "repetitions")
         )
     };
     let mut out = format!(
