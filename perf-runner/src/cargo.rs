@@ -29,7 +29,7 @@ const CRATE_VARIABLES: &[&str] = &[
 const CRATE_VARIABLE_PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_BIN_EXE_"];
 
 /// The cargo that started this process (`$CARGO`), or `cargo` from PATH.
-pub fn program() -> String {
+fn program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 

@@ -99,7 +99,12 @@ pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error
             Which::Sessions => experiments.push(sessions(request, &dir, &plain)?),
             Which::Injected => {
                 let injected = build_fault_injection_node(workspace)?;
-                experiments.extend(injected_experiments(request, &dir, &injected)?);
+                experiments.extend(injected_experiments(
+                    request,
+                    &dir,
+                    &injected,
+                    scenario.repetitions,
+                )?);
             }
         }
     }
@@ -198,12 +203,15 @@ fn sessions(request: &ValidateRequest, dir: &RunDir, plain: &Path) -> Result<Exp
 }
 
 /// The injected experiments: one per target shift (calibrated), or one at the fixed delay.
+/// `repetitions`: the scenario's, after the request's overrides.
 fn injected_experiments(
     request: &ValidateRequest,
     dir: &RunDir,
     injected: &Path,
+    repetitions: usize,
 ) -> Result<Vec<Experiment>, Error> {
     let mut out = Vec::new();
+    let pairs = repetitions.max(CALIBRATION_PAIRS);
     let targets: Vec<Option<f64>> = match request.inject_delay_us {
         Some(_) => vec![None],
         None => request.shifts.iter().copied().map(Some).collect(),
@@ -213,8 +221,11 @@ fn injected_experiments(
     let mut points = Vec::new();
     for target in targets {
         let (delay_us, slowed) = match (request.inject_delay_us, target) {
-            (Some(delay), _) => (delay, fixed_delay_slowed(request, dir, injected, delay)?),
-            (None, Some(target)) => calibrate(request, dir, injected, target, &mut points)?,
+            (Some(delay), _) => (
+                delay,
+                fixed_delay_slowed(request, dir, injected, pairs, delay)?,
+            ),
+            (None, Some(target)) => calibrate(request, dir, injected, pairs, target, &mut points)?,
             (None, None) => unreachable!("targets are given without a fixed delay"),
         };
         let perf = injected_request(request, dir, injected, delay_us, "injected");
@@ -251,13 +262,14 @@ fn calibrate(
     request: &ValidateRequest,
     dir: &RunDir,
     injected: &Path,
+    pairs: usize,
     target: f64,
     points: &mut Vec<(f64, f64)>,
 ) -> Result<(u64, Vec<(String, f64)>), Error> {
     let mut delay = slope_through_origin(points).map_or(FIRST_GUESS_US, |s| delay_for(target, s));
     let mut last = None;
     for _ in 0..CALIBRATION_RUNS {
-        let shifts = calibration_run(request, dir, injected, delay)?;
+        let shifts = calibration_run(request, dir, injected, pairs, delay)?;
         let achieved = shifts
             .iter()
             .find(|(m, _)| m == CALIBRATION_METRIC)
@@ -305,10 +317,11 @@ fn fixed_delay_slowed(
     request: &ValidateRequest,
     dir: &RunDir,
     injected: &Path,
+    pairs: usize,
     delay: u64,
 ) -> Result<Vec<(String, f64)>, Error> {
     Ok(slowed(
-        &calibration_run(request, dir, injected, delay)?,
+        &calibration_run(request, dir, injected, pairs, delay)?,
         0.05,
     ))
 }
@@ -318,23 +331,21 @@ fn delay_for(target: f64, slope: f64) -> u64 {
     ((target / slope).round() as u64).max(1)
 }
 
-/// One paired run of the scenario's repetitions (no sequential looks) at `delay` µs; the
-/// worsening of every gated metric (negative: better).
+/// One paired run of `pairs` pairs (no sequential looks) at `delay` µs; the worsening of every
+/// gated metric (negative: better).
 fn calibration_run(
     request: &ValidateRequest,
     dir: &RunDir,
     injected: &Path,
+    pairs: usize,
     delay: u64,
 ) -> Result<Vec<(String, f64)>, Error> {
     let base = injected_request(request, dir, injected, delay, "calibration");
-    let repetitions = crate::scenario::resolve(&base.scenario)?
-        .with_overrides(&base.overrides)?
-        .repetitions;
     let perf = PerfRequest {
         // A zero budget takes exactly the first look: a fixed-size paired run.
         budget: Duration::ZERO,
         overrides: crate::scenario::Overrides {
-            repetitions: Some(repetitions.max(CALIBRATION_PAIRS)),
+            repetitions: Some(pairs),
             ..base.overrides.clone()
         },
         ..base
