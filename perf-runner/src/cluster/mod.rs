@@ -4,6 +4,7 @@
 //! line and its control API. It never picks ports. Nodes are spawned in index order, each as
 //! soon as the nodes it bootstraps from are ready, `stagger_ms` apart.
 
+pub mod liveness;
 pub mod node_api;
 pub mod process;
 pub mod topology;
@@ -16,7 +17,10 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 
 use crate::{
-    cluster::node_api::NodeApi,
+    cluster::{
+        liveness::{Liveness, Watched, WatchedNode},
+        node_api::NodeApi,
+    },
     measure::clock::unix_ns,
     netem::Switch,
     scenario::{Topology, Transport},
@@ -69,6 +73,32 @@ pub enum ClusterError {
         index: usize,
         /// Exit status.
         status: String,
+        /// Its log.
+        log: String,
+        /// End of its log.
+        tail: String,
+    },
+    /// A node was stopped (SIGSTOP or a debugger) while it should have been running.
+    #[error(
+        "node {index} was stopped (SIGSTOP or a debugger) and cannot answer; last lines of {log}:\n{tail}"
+    )]
+    Stopped {
+        /// Node index.
+        index: usize,
+        /// Its log.
+        log: String,
+        /// End of its log.
+        tail: String,
+    },
+    /// A running node stopped answering its control API.
+    #[error(
+        "node {index} has not answered GET /health for {silent:.1?}; last lines of {log}:\n{tail}"
+    )]
+    Unresponsive {
+        /// Node index.
+        index: usize,
+        /// How long it has been silent.
+        silent: Duration,
         /// Its log.
         log: String,
         /// End of its log.
@@ -129,9 +159,11 @@ pub struct Cluster {
     /// When the first node was spawned, unix ns: time zero of formation.
     pub t0_ns: u64,
     /// Per node: up, or down or paused by a fault.
-    pub states: Vec<NodeState>,
+    states: Vec<NodeState>,
     /// How each node was started, so that it can be started again.
     launches: Vec<Launch>,
+    /// What the liveness watcher sees: updated before every deliberate state change.
+    watched: Watched,
 }
 
 /// Node `index`'s command line: the flags the runner always passes, its external address
@@ -261,12 +293,51 @@ impl Cluster {
                 ClusterNode { process, api }
             })
             .collect();
-        Ok(Cluster {
+        let cluster = Cluster {
             states: vec![NodeState::Up; config.nodes],
             nodes,
             t0_ns,
             launches,
-        })
+            watched: Watched::default(),
+        };
+        for index in 0..cluster.nodes.len() {
+            cluster.publish(index);
+        }
+        Ok(cluster)
+    }
+
+    /// A handle that watches this cluster's nodes while a phase holds the cluster.
+    pub fn liveness(&self) -> Liveness {
+        Liveness::new(self.watched.clone())
+    }
+
+    /// Node `index`'s state.
+    pub fn state(&self, index: usize) -> NodeState {
+        self.states[index]
+    }
+
+    /// Sets node `index`'s state and tells the watcher, before any signal is sent, so that a
+    /// deliberate kill or pause is never taken for a crash.
+    fn set_state(&mut self, index: usize, state: NodeState) {
+        self.states[index] = state;
+        self.publish(index);
+    }
+
+    /// Shows node `index` as it is now to the liveness watcher.
+    fn publish(&self, index: usize) {
+        let node = &self.nodes[index];
+        let seen = WatchedNode {
+            pid: node.process.child.id(),
+            state: self.states[index],
+            api: node.api.clone(),
+            log_path: node.process.log_path.clone(),
+        };
+        let mut watched = self.watched.nodes.lock().expect("not poisoned");
+        if index < watched.len() {
+            watched[index] = seen;
+        } else {
+            watched.push(seen);
+        }
     }
 
     /// Fails if any node that should be running has exited.
@@ -298,16 +369,21 @@ impl Cluster {
 
     /// Kills node `index` with SIGKILL (a crash) and reaps it.
     pub async fn kill(&mut self, index: usize) {
-        if self.states[index] == NodeState::Paused {
+        let was = self.states[index];
+        self.set_state(index, NodeState::Down);
+        if was == NodeState::Paused {
             self.signal(index, libc::SIGCONT);
         }
         let _ = self.nodes[index].process.child.kill().await;
-        self.states[index] = NodeState::Down;
     }
 
     /// Graceful leave: SIGTERM, then up to the stop grace for a clean exit (killed after it).
     pub async fn leave(&mut self, index: usize) {
-        self.resume(index);
+        let was = self.states[index];
+        self.set_state(index, NodeState::Down);
+        if was == NodeState::Paused {
+            self.signal(index, libc::SIGCONT);
+        }
         self.signal(index, libc::SIGTERM);
         let child = &mut self.nodes[index].process.child;
         if tokio::time::timeout(STOP_GRACE, child.wait())
@@ -316,14 +392,13 @@ impl Cluster {
         {
             let _ = child.kill().await;
         }
-        self.states[index] = NodeState::Down;
     }
 
     /// Freezes node `index` (SIGSTOP): its sockets stay open, nothing answers.
     pub fn pause(&mut self, index: usize) {
         if self.states[index] == NodeState::Up {
+            self.set_state(index, NodeState::Paused);
             self.signal(index, libc::SIGSTOP);
-            self.states[index] = NodeState::Paused;
         }
     }
 
@@ -331,7 +406,7 @@ impl Cluster {
     pub fn resume(&mut self, index: usize) {
         if self.states[index] == NodeState::Paused {
             self.signal(index, libc::SIGCONT);
-            self.states[index] = NodeState::Up;
+            self.set_state(index, NodeState::Up);
         }
     }
 
@@ -360,7 +435,7 @@ impl Cluster {
             .log_dir
             .join(format!("node{index}.restart{}.log", launch.restarts));
         self.nodes[index] = launch.start(index, &log).await?;
-        self.states[index] = NodeState::Up;
+        self.set_state(index, NodeState::Up);
         Ok(())
     }
 
@@ -391,6 +466,7 @@ impl Cluster {
         self.nodes.push(launch.start(index, &log).await?);
         self.states.push(NodeState::Up);
         self.launches.push(launch);
+        self.publish(index);
         Ok(index)
     }
 
@@ -425,6 +501,7 @@ impl Cluster {
                 self.signal(index, libc::SIGTERM);
             }
         }
+        // From here on exits are expected; nothing watches any more.
         let mut problems = Vec::new();
         for (node, state) in self.nodes.iter_mut().zip(&self.states) {
             if *state == NodeState::Down {

@@ -75,13 +75,22 @@ pub struct NodeProcess {
 /// Lines of a log shown when a node fails.
 pub const LOG_TAIL_LINES: usize = 20;
 
-/// The last `lines` lines of a file, or a note that it cannot be read.
+/// Longest log line shown in a tail; the rest is cut with an ellipsis.
+const TAIL_LINE_CHARS: usize = 400;
+
+/// The last `lines` lines of a file, cleaned for a terminal and a report (see [`clean_line`]),
+/// or a note that it cannot be read.
 pub fn log_tail(path: &Path, lines: usize) -> String {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
             let all: Vec<&str> = text.lines().collect();
-            let tail = all[all.len().saturating_sub(lines)..].join("\n");
-            if tail.is_empty() {
+            let tail: Vec<String> = all[all.len().saturating_sub(lines)..]
+                .iter()
+                .map(|line| clean_line(line))
+                .collect();
+            let tail = tail.join("\n");
+            if tail.trim().is_empty() {
                 "(empty)".into()
             } else {
                 tail
@@ -89,6 +98,37 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
         }
         Err(e) => format!("(cannot read: {e})"),
     }
+}
+
+/// A log line without ANSI escape sequences (a node that colours its logs even into a file
+/// would otherwise put raw `ESC[2m` codes into errors and report.md) or other control
+/// characters, cut to [`TAIL_LINE_CHARS`].
+pub fn clean_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len().min(TAIL_LINE_CHARS));
+    let mut chars = line.chars().peekable();
+    let mut shown = 0;
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters… final byte in @..~; other escapes (ESC ( B …): ESC and
+            // the next character, the rest shown as text.
+            if chars.next_if_eq(&'[').is_some() {
+                while chars.next().is_some_and(|c| !('@'..='~').contains(&c)) {}
+            } else {
+                chars.next();
+            }
+            continue;
+        }
+        if c.is_control() && c != '\t' {
+            continue;
+        }
+        if shown == TAIL_LINE_CHARS {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        shown += 1;
+    }
+    out
 }
 
 /// Starts `bin args…` as node `index` with stderr to `log_path`, forking now; the returned
@@ -218,4 +258,36 @@ fn arm_parent_death(command: &mut Command) {
 fn arm_parent_death(command: &mut Command) {
     // No parent-death signal outside Linux: kill_on_drop covers orderly exits only.
     command.process_group(0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails_lose_colour_codes_and_control_characters() {
+        assert_eq!(
+            clean_line(
+                "\u{1b}[2m2026-12-05T17:00:00Z\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m node started\u{7}"
+            ),
+            "2026-12-05T17:00:00Z  INFO node started"
+        );
+        assert_eq!(
+            clean_line("tab\tkept, \u{1b}(B charset escape gone"),
+            "tab\tkept, B charset escape gone"
+        );
+        let long = "x".repeat(TAIL_LINE_CHARS + 10);
+        assert_eq!(clean_line(&long).chars().count(), TAIL_LINE_CHARS + 1);
+    }
+
+    #[test]
+    fn a_tail_is_the_last_lines_cleaned_and_says_when_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("node0.log");
+        std::fs::write(&log, "one\ntwo\n\u{1b}[31mthree\u{1b}[0m\n").unwrap();
+        assert_eq!(log_tail(&log, 2), "two\nthree");
+        std::fs::write(&log, "").unwrap();
+        assert_eq!(log_tail(&log, 2), "(empty)");
+        assert!(log_tail(&dir.path().join("missing.log"), 2).starts_with("(cannot read"));
+    }
 }

@@ -58,6 +58,19 @@ pub fn code(s: &str) -> String {
     }
 }
 
+/// Multi-line text (an error with a node's log tail) as a fenced code block: the fence is
+/// longer than any run of backticks in the text, so nothing inside can close it, and control
+/// characters other than newlines and tabs are dropped.
+pub fn code_block(s: &str) -> String {
+    let text: String = s
+        .chars()
+        .filter(|&c| !c.is_control() || c == '\n' || c == '\t')
+        .collect();
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run.max(2) + 1);
+    format!("{fence}text\n{}\n{fence}\n", text.trim_end_matches('\n'))
+}
+
 /// Whether `s` is a plain identifier (letters, digits, `_ - .`): safe anywhere, including
 /// Mermaid labels and HTML comments.
 pub fn is_identifier(s: &str) -> bool {
@@ -70,6 +83,16 @@ pub fn is_identifier(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_block_cannot_be_closed_from_inside() {
+        assert_eq!(code_block("plain\n"), "```text\nplain\n```\n");
+        let hostile = "log line\n````\n# heading\u{1b}[0m";
+        let block = code_block(hostile);
+        assert!(block.starts_with("`````text\n"), "{block}");
+        assert!(block.ends_with("\n`````\n"), "{block}");
+        assert!(!block.contains('\u{1b}'));
+    }
 
     const HOSTILE: &[&str] = &[
         "<img src=x onerror=alert(1)>",

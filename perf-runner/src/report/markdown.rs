@@ -140,10 +140,10 @@ fn failures(summary: &RunSummary, out: &mut String) {
         out.push_str("\n## Failures\n\n");
         for f in &summary.failures {
             out.push_str(&format!(
-                "- repetition {}{}:\n\n```text\n{}\n```\n",
+                "- repetition {}{}:\n\n{}",
                 f.repetition,
                 if f.warmup { " (warm-up)" } else { "" },
-                f.message
+                super::escape::code_block(&f.message)
             ));
         }
     }

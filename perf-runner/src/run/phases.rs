@@ -36,7 +36,9 @@ pub(super) async fn phases(
     let mut values = formed.values;
 
     observer.phase("idle");
+    let quiet = cluster.liveness().quiet();
     values.extend(idle(cluster, &pids, scenario.idle.seconds).await?);
+    drop(quiet);
     values.extend(formation_from_events(cluster, scenario, formed.polled_end_ns, raw).await?);
     values.extend(workloads(scenario, cluster, switch, &pids, label, observer, raw).await?);
 

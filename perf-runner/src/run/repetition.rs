@@ -41,34 +41,54 @@ pub(super) async fn repetition(
         network: switch.clone(),
     };
     let mut cluster = Cluster::start(&cluster_config).await?;
-    let measured = match phases(
-        scenario,
-        arm,
-        &mut cluster,
-        switch.as_deref(),
-        label,
-        observer,
-        raw,
-    )
-    .await
-    {
-        Ok(mut values) => match &switch {
-            Some(switch) => network_checks(&cluster, switch, scenario.transport, &mut values)
-                .await
-                .map(|()| values),
-            None => Ok(values),
-        },
-        Err(e) => Err(e),
-    };
+    // Every phase runs under the liveness watch: a node that exits, is stopped or hangs ends
+    // the repetition at once, its outstanding requests cancelled.
+    let liveness = cluster.liveness();
+    let measured = liveness
+        .guard(async {
+            let mut values = phases(
+                scenario,
+                arm,
+                &mut cluster,
+                switch.as_deref(),
+                label,
+                observer,
+                raw,
+            )
+            .await?;
+            if let Some(switch) = &switch {
+                network_checks(&cluster, switch, scenario.transport, &mut values).await?;
+            }
+            Ok(values)
+        })
+        .await;
     match measured {
         Ok(values) => {
             observer.phase("stopping nodes");
             Ok((values, cluster.stop().await))
         }
-        // A node that died explains the failed call better than the call's own error.
-        Err(e) => Err(cluster.check_alive().err().map_or(e, WorkloadError::from)),
+        Err(e) => Err(explain(&mut cluster, e).await),
     }
 }
+
+/// A node that died explains a failed call better than the call's own error. A refused
+/// connection often comes from a node that is exiting, so after a failed call the nodes get
+/// [`EXIT_GRACE`] to be seen gone before the call's error stands.
+async fn explain(cluster: &mut Cluster, error: WorkloadError) -> WorkloadError {
+    let deadline = tokio::time::Instant::now() + EXIT_GRACE;
+    loop {
+        if let Err(crash) = cluster.check_alive() {
+            return crash.into();
+        }
+        if !matches!(error, WorkloadError::Api { .. }) || tokio::time::Instant::now() >= deadline {
+            return error;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// How long a failed call waits for its node to be seen exiting.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 /// With emulation: checks that every connection goes through the switch (a node that learnt a
 /// peer's private address would bypass it), and adds the switch's own metrics.

@@ -5,7 +5,7 @@
 //! nodes every record is replicated to every node and gets are local hits;
 //! `dht_get_local_ratio` reports how many, so the number is never mistaken for a network lookup.
 
-use futures::{StreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 
 use super::{Values, WorkloadError, insert_quantiles};
@@ -28,7 +28,7 @@ pub async fn run(
     for &(i, us) in &puts {
         raw.push(json!({"phase": "dht", "op": "put", "key": format!("{tag}-k{i}"), "node": i % n, "elapsed_us": us}));
     }
-    let gets = tally(gets(cluster, phase, tag, &value).await, raw)?;
+    let gets = tally(gets(cluster, phase, tag, &value).await?, raw);
     Ok(summarise(phase, &put_ms, &gets))
 }
 
@@ -36,6 +36,7 @@ pub async fn run(
 type GetResult = (usize, usize, String, Result<(bool, bool, u64), ApiError>);
 
 /// Puts `phase.puts` records round-robin over the nodes; returns (put index, elapsed µs).
+/// The first failed put ends the phase and cancels the puts in flight.
 async fn puts(
     cluster: &Cluster,
     phase: &DhtPhase,
@@ -59,14 +60,19 @@ async fn puts(
             }
         })
         .buffer_unordered(phase.concurrency)
-        .collect::<Vec<_>>()
+        .try_collect()
         .await
-        .into_iter()
-        .collect()
 }
 
-/// Gets `phase.gets` of the put keys, each from a node other than its putter.
-async fn gets(cluster: &Cluster, phase: &DhtPhase, tag: &str, value: &str) -> Vec<GetResult> {
+/// Gets `phase.gets` of the put keys, each from a node other than its putter. A lookup that
+/// finds nothing or times out (404, 504) is a measured failure, kept in the results; any
+/// other error ends the phase and cancels the gets in flight.
+async fn gets(
+    cluster: &Cluster,
+    phase: &DhtPhase,
+    tag: &str,
+    value: &str,
+) -> Result<Vec<GetResult>, WorkloadError> {
     let n = cluster.nodes.len();
     stream::iter(0..phase.gets)
         .map(|j| {
@@ -77,17 +83,21 @@ async fn gets(cluster: &Cluster, phase: &DhtPhase, tag: &str, value: &str) -> Ve
             let key = format!("{tag}-k{key_index}");
             let node = &cluster.nodes[getter];
             async move {
-                let result = node.api.dht_get(&key).await;
-                (
-                    j,
-                    getter,
-                    key,
-                    result.map(|g| (g.value == *value, g.from.is_none(), g.elapsed_us)),
-                )
+                let result = match node.api.dht_get(&key).await {
+                    Ok(g) => Ok((g.value == *value, g.from.is_none(), g.elapsed_us)),
+                    Err(e) if matches!(e.status(), Some(404 | 504)) => Err(e),
+                    Err(source) => {
+                        return Err(WorkloadError::Api {
+                            index: getter,
+                            source,
+                        });
+                    }
+                };
+                Ok((j, getter, key, result))
             }
         })
         .buffer_unordered(phase.concurrency)
-        .collect::<Vec<_>>()
+        .try_collect()
         .await
 }
 
@@ -101,9 +111,8 @@ struct Gets {
     local: usize,
 }
 
-/// Counts the gets and records each in `raw`; a get that finds nothing or times out is a
-/// measured failure, any other error fails the phase.
-fn tally(gets: Vec<GetResult>, raw: &mut Vec<serde_json::Value>) -> Result<Gets, WorkloadError> {
+/// Counts the gets and records each in `raw`, failures (not found, timed out) included.
+fn tally(gets: Vec<GetResult>, raw: &mut Vec<serde_json::Value>) -> Gets {
     let mut get_ms = Vec::new();
     let (mut ok, mut local) = (0usize, 0usize);
     for (j, getter, key, result) in gets {
@@ -116,23 +125,16 @@ fn tally(gets: Vec<GetResult>, raw: &mut Vec<serde_json::Value>) -> Result<Gets,
                     get_ms.push(us as f64 / 1000.0);
                 }
             }
-            // A lookup that finds nothing or times out is a measured failure, not a broken run.
-            Err(e) if matches!(e.status(), Some(404 | 504)) => {
+            Err(e) => {
                 raw.push(json!({"phase": "dht", "op": "get", "key": key, "node": getter, "error": e.to_string(), "index": j}));
-            }
-            Err(source) => {
-                return Err(WorkloadError::Api {
-                    index: getter,
-                    source,
-                });
             }
         }
     }
-    Ok(Gets {
+    Gets {
         ms: get_ms,
         ok,
         local,
-    })
+    }
 }
 
 /// Put and get percentiles, the get success ratio and the share of local hits.
