@@ -50,6 +50,21 @@ impl OutputRoot {
         out.map_or_else(|| Self::of_workspace(workspace), Self::at)
     }
 
+    /// Creates the root when missing and proves it writable: a file is created in it and
+    /// removed again (named like a temp file, so a leftover is cleaned like one).
+    pub fn probe_writable(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let probe = self
+            .dir
+            .join(format!(".write-probe.tmp-{}", std::process::id()));
+        std::fs::File::options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&probe)?;
+        std::fs::remove_file(&probe)
+    }
+
     /// Creates a fresh run directory `<root>/<scenario>/<timestamp>/`.
     pub fn create_run(&self, scenario: &str) -> std::io::Result<RunDir> {
         RunDir::create(&self.dir, scenario)
