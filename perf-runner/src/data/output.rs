@@ -78,19 +78,35 @@ impl OutputRoot {
         out.map_or_else(|| Self::of_workspace(workspace), Self::at)
     }
 
-    /// Creates the root when missing and proves it writable: a file is created in it and
-    /// removed again (named like a temp file, so a leftover is cleaned like one).
+    /// Proves the root writable: creates it when missing, creates and removes a file in it
+    /// (named like a temp file, so a leftover is cleaned like one), then removes the
+    /// directories it created, so that a check leaves nothing behind.
     pub fn probe_writable(&self) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let probe = self
-            .dir
-            .join(format!(".write-probe.tmp-{}", std::process::id()));
-        std::fs::File::options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&probe)?;
-        std::fs::remove_file(&probe)
+        let mut created = Vec::new();
+        let mut dir = self.dir.as_path();
+        while !dir.exists() && !dir.as_os_str().is_empty() {
+            created.push(dir.to_path_buf());
+            let Some(parent) = dir.parent() else { break };
+            dir = parent;
+        }
+        let probe = || {
+            std::fs::create_dir_all(&self.dir)?;
+            let file = self
+                .dir
+                .join(format!(".write-probe.tmp-{}", std::process::id()));
+            std::fs::File::options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&file)?;
+            std::fs::remove_file(&file)
+        };
+        let result = probe();
+        // Deepest first.
+        for dir in &created {
+            let _ = std::fs::remove_dir(dir);
+        }
+        result
     }
 
     /// Creates a fresh run directory `<root>/<scenario>/<timestamp>/`.

@@ -19,8 +19,9 @@ pub fn perf(request: &PerfRequest) -> Result<Scenario, Error> {
     Ok(scenario)
 }
 
-/// Creates the output root when missing and proves it writable (a file is created in it and
-/// removed); a path that is a file, or a directory this user cannot write, is a usage error.
+/// Proves the output root writable (it is created when missing, a file is created in it and
+/// removed, and what was created is removed again); a path that is a file, or a directory this
+/// user cannot write or create, is a usage error.
 pub fn output_root(common: &Common) -> Result<(), Error> {
     let root = common.output_root();
     let named = match &common.out {
@@ -226,9 +227,15 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let missing = tmp.path().join("a/b");
         output_root(&common(Some(missing.clone()))).unwrap();
-        assert!(missing.is_dir(), "created when missing");
+        assert!(
+            !tmp.path().join("a").exists(),
+            "the check leaves nothing behind"
+        );
+        let existing = tmp.path().join("existing");
+        std::fs::create_dir(&existing).unwrap();
+        output_root(&common(Some(existing.clone()))).unwrap();
         assert_eq!(
-            std::fs::read_dir(&missing).unwrap().count(),
+            std::fs::read_dir(&existing).unwrap().count(),
             0,
             "the probe file is gone"
         );
