@@ -25,10 +25,11 @@
 //!
 //! Each round's whole set is written into a fresh round directory ([`RunDir::stage`]) that no
 //! reader can reach, and [`RunDir::commit`] then renames a new symlink over `<timestamp>`: one
-//! atomic `rename(2)` moves every file at once, and the previous round is deleted. A reader
-//! going through `<timestamp>/` or `latest/` sees the last committed set or the one before,
-//! never a mix; a reader that must not see a round change under it resolves the symlink once
-//! and reads from the round directory it names. `summary.json` stays a regular file where every
+//! atomic `rename(2)` moves every file at once, and the previous round is deleted. A killed
+//! run therefore always leaves one whole committed round. A reader of a run still in progress
+//! that must not mix rounds resolves the symlink once and reads from the round directory it
+//! names: it gets that whole round, or (if the next commit deleted it meanwhile) a missing file
+//! to retry on, never a file of another round. `summary.json` stays a regular file where every
 //! reader looks for it (`<run>/summary.json`, also through `latest/`). What a task writes after
 //! the run (plots, the comparison) goes straight into the last round, file by file; it adds no
 //! repetition. Killed runs leave temp files (`.<name>.tmp-<pid>…`) and round directories their
