@@ -400,6 +400,20 @@ fn wait_gone(pids: &[u32], limit: Duration) -> Vec<u32> {
     }
 }
 
+/// Waits until the latest run of scenario directory `dir` has measured `n` repetitions (its
+/// `summary.json` exists from the start, with 0).
+fn wait_for_repetitions(dir: &Path, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(dir.join("latest/summary.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        .is_none_or(|s| s["repetitions_done"].as_u64() < Some(n))
+    {
+        assert!(Instant::now() < deadline, "{n} repetitions did not finish");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn sigkill_of_the_runner_leaves_no_node_behind() {
     let _serial = serial();
@@ -421,15 +435,7 @@ fn ctrl_c_stops_every_node_and_keeps_what_was_measured() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut runner, _) = start_long_run(tmp.path());
     // Let at least one repetition finish, so there is something to keep.
-    let summary_path = tmp.path().join("small");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !walk(&summary_path)
-        .iter()
-        .any(|p| p.ends_with("summary.json"))
-    {
-        assert!(Instant::now() < deadline, "no repetition finished");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_repetitions(&tmp.path().join("small"), 1);
     let nodes = children_of(runner.id());
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(runner.id() as i32, libc::SIGINT) };
@@ -678,4 +684,114 @@ fn runs_without_a_verdict_exit_3_and_no_report_reads_green() {
             "{summary}"
         );
     }
+}
+
+/// Every path under `dir`, symlinks not followed.
+fn walk_no_links(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    entries
+        .flat_map(|e| {
+            let e = e.unwrap();
+            let mut paths = vec![e.path()];
+            if e.file_type().unwrap().is_dir() {
+                paths.extend(walk_no_links(&e.path()));
+            }
+            paths
+        })
+        .collect()
+}
+
+/// The distinct values of a CSV column or a JSON field, one per line.
+fn distinct(values: impl Iterator<Item = String>) -> std::collections::BTreeSet<String> {
+    values.collect()
+}
+
+/// The repetitions `summary.json`, `samples.csv` and `metrics.jsonl` of a run directory hold.
+fn repetitions_held(run: &Path) -> (u64, usize, usize) {
+    let summary = read_summary(&run.join("summary.json"));
+    let csv = std::fs::read_to_string(run.join("samples.csv")).unwrap();
+    let jsonl = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let in_csv = distinct(
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_owned()),
+    );
+    let in_jsonl = distinct(
+        jsonl
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["repetition"].to_string()),
+    );
+    (
+        summary["repetitions_done"].as_u64().unwrap(),
+        in_csv.len(),
+        in_jsonl.len(),
+    )
+}
+
+#[test]
+fn a_sigkilled_run_leaves_a_consistent_set_found_by_latest_and_the_next_run_cleans_up() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let small = tmp.path().join("small");
+    let (mut runner, _) = start_long_run(tmp.path());
+    // The run is latest from its start, before anything is measured.
+    let run_name = std::fs::read_link(small.join("latest")).unwrap();
+    wait_for_repetitions(&small, 2);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(runner.id() as i32, libc::SIGKILL) };
+    runner.wait().unwrap();
+
+    assert_eq!(std::fs::read_link(small.join("latest")).unwrap(), run_name);
+    let killed = small.join(&run_name);
+    let (summary, csv, jsonl) = repetitions_held(&killed);
+    assert!(summary >= 2, "{summary}");
+    assert_eq!(
+        (summary as usize, summary as usize),
+        (csv, jsonl),
+        "summary.json, samples.csv and metrics.jsonl hold the same repetitions"
+    );
+
+    // What a kill mid-write leaves: a temp file and an unlinked round of a process that is gone.
+    let dead = i32::MAX - 1;
+    let round = std::fs::canonicalize(&killed).unwrap();
+    let store = round.parent().unwrap().to_path_buf();
+    let stale = [
+        round.join(format!(".summary.json.tmp-{dead}-0")),
+        small.join(format!(".latest.tmp-{dead}")),
+    ];
+    for path in &stale {
+        std::fs::write(path, "x").unwrap();
+    }
+    std::fs::create_dir(store.join(format!("r99-{dead}"))).unwrap();
+    let leftovers = || -> Vec<PathBuf> {
+        walk_no_links(&small)
+            .into_iter()
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.contains(".tmp-") || name.starts_with("r99-")
+            })
+            .collect()
+    };
+    assert_eq!(leftovers().len(), 3);
+
+    // The next run of the scenario (here one whose node crashes at once) removes them.
+    let crashing = write_script(tmp.path(), "crashing-node", "exit 1");
+    let (code, _, stderr) = run(xtask()
+        .args(["perf", "small", "--repetitions", "1", "--warmup", "0", "-q"])
+        .arg("--node-bin")
+        .arg(&crashing)
+        .arg("--out")
+        .arg(tmp.path())
+        .arg("--baselines")
+        .arg(tmp.path().join("no-baselines")));
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(leftovers(), Vec::<PathBuf>::new());
+    assert_ne!(std::fs::read_link(small.join("latest")).unwrap(), run_name);
+    assert_eq!(
+        repetitions_held(&killed),
+        (summary, csv, jsonl),
+        "the killed run's record stays"
+    );
 }

@@ -1,8 +1,10 @@
 //! The scheduler: repetitions of fresh clusters, phases in order, results saved as they come.
 //!
-//! After every measured repetition the outputs are rewritten (atomically), so an interrupted
-//! or failed run still leaves a complete, readable record of what was measured, marked
-//! incomplete. Warm-up repetitions run the same phases and are discarded.
+//! After every measured round the outputs are rewritten as one set (every arm's files staged,
+//! then committed at once: `data::output`), so an interrupted, failed or killed run still
+//! leaves a complete, readable and consistent record of what was measured, marked incomplete.
+//! The run directory exists, with an empty record, and is `latest` from the start. Warm-up
+//! repetitions run the same phases and are discarded.
 //!
 //! This file is the scheduler (rounds, ABBA order, interruption); `repetition` runs one
 //! fresh cluster, `phases` the phases on it, `record` builds each arm's summary.
@@ -146,15 +148,18 @@ pub async fn run(
     interrupt: impl Future<Output = ()>,
 ) -> Result<RunResult, Error> {
     let dir =
-        RunDir::create(&config.out_root, &config.scenario.name).map_err(|source| Error::Io {
-            path: config.out_root.clone(),
-            source,
+        RunDir::create_committed(&config.out_root, &config.scenario.name).map_err(|source| {
+            Error::Io {
+                path: config.out_root.clone(),
+                source,
+            }
         })?;
     let mut records: Vec<Record> = config
         .arms
         .iter()
         .map(|arm| Record::new(config, arm))
         .collect();
+    write_round(config, &dir, &mut records, false)?;
     let outcome = rounds(config, &dir, &mut records, observer, stopping, interrupt).await?;
     finish(config, dir, records, outcome, observer)
 }
@@ -205,10 +210,7 @@ async fn rounds(
             }
         }
         if !warmup {
-            let mut summaries = Vec::with_capacity(records.len());
-            for record in records.iter_mut() {
-                summaries.push(record.write(dir, false, config.write_files)?);
-            }
+            let summaries = write_round(config, dir, records, false)?;
             if stopping.enough(repetition + 1, began.elapsed(), &summaries) {
                 break;
             }
@@ -280,8 +282,28 @@ fn record_result(
     }
 }
 
-/// Writes every arm's final files, marks the run directory as the latest and hands back
-/// what was measured.
+/// Writes every arm's files into a fresh round and commits them as one set; returns the
+/// summaries written, head first.
+fn write_round(
+    config: &RunConfig,
+    dir: &RunDir,
+    records: &mut [Record],
+    complete: bool,
+) -> Result<Vec<RunSummary>, Error> {
+    let io = |source| Error::Io {
+        path: dir.dir.clone(),
+        source,
+    };
+    let staged = dir.stage().map_err(io)?;
+    let summaries = records
+        .iter_mut()
+        .map(|record| record.write(&staged, complete, config.write_files))
+        .collect::<Result<Vec<_>, _>>()?;
+    dir.commit(&staged).map_err(io)?;
+    Ok(summaries)
+}
+
+/// Writes every arm's final files and hands back what was measured.
 fn finish(
     config: &RunConfig,
     dir: RunDir,
@@ -291,16 +313,9 @@ fn finish(
 ) -> Result<RunResult, Error> {
     if !config.keep_logs {
         // Empty when every repetition succeeded; failed repetitions keep their logs.
-        let _ = std::fs::remove_dir(dir.nodes());
+        dir.remove_empty_nodes();
     }
-    let mut summaries = Vec::new();
-    for record in &mut records {
-        summaries.push(record.write(&dir, outcome == Outcome::Complete, config.write_files)?);
-    }
-    dir.mark_latest().map_err(|source| Error::Io {
-        path: dir.dir.clone(),
-        source,
-    })?;
+    let summaries = write_round(config, &dir, &mut records, outcome == Outcome::Complete)?;
     observer.finished();
     let gossip_latencies_ms = config
         .arms

@@ -1,5 +1,7 @@
 //! The record of one arm being built: samples per metric, raw records, failures, and the
-//! summary rebuilt from them and written (atomically) after every round.
+//! summary rebuilt from them and written after every round into the round's staged directory,
+//! which the scheduler then commits with every other arm's as one set (`data::output`): the
+//! files of a round hold exactly the repetitions its `summary.json` counts.
 
 use std::collections::BTreeMap;
 
@@ -105,7 +107,8 @@ impl Record {
         self.summary.repetitions_done += 1;
     }
 
-    /// Rebuilds the summary and rewrites every output file atomically.
+    /// Rebuilds the summary and writes every output file of this arm into `dir`, a staged round
+    /// (the head's files at its top, the base's in `base/`).
     pub(super) fn write(
         &mut self,
         dir: &RunDir,

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Locator, ScenarioError, Transport};
+use super::{Locator, MAX_NODES, ScenarioError, Transport};
 
 use NodeCondition::{Crashed, Paused, Up};
 
@@ -554,8 +554,19 @@ fn heal(p: &Parse, schedule: &mut Schedule) -> Result<FaultKind, ScenarioError> 
     Ok(FaultKind::Heal)
 }
 
+/// `count` newcomers; the cluster, counting every scale-up so far, stays within [`MAX_NODES`]
+/// (the runner holds files and sockets for every node it ever started).
 fn scale_up(p: &Parse, schedule: &mut Schedule) -> Result<FaultKind, ScenarioError> {
-    let (count, _) = p.count()?;
+    let (count, span) = p.count()?;
+    let total = schedule.conditions.len() + count;
+    if total as i64 > MAX_NODES {
+        return Err(p.loc.error(
+            span.span(),
+            format!(
+                "scale-up of {count} brings the scenario to {total} nodes; allowed: at most {MAX_NODES} nodes, counting every scale-up"
+            ),
+        ));
+    }
     schedule
         .conditions
         .extend(std::iter::repeat_n(NodeCondition::Up, count));

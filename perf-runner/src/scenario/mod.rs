@@ -5,6 +5,9 @@
 //! span of every value; `validate` then checks ranges and relations (degree < nodes) and
 //! turns spans into line and column for the error message.
 //!
+//! Command-line overrides are applied to the raw form and validated by the same checks
+//! (`validate::RawScenario::override_with`).
+//!
 //! This file holds the validated types and the entry points (read, resolve, overrides);
 //! `validate` the checks, `phases` the workload tables, `network` and `faults` their tables.
 
@@ -58,7 +61,15 @@ pub enum ScenarioError {
         /// Comma-separated shipped names.
         available: String,
     },
-    /// A command-line override is out of range.
+    /// The path is not a scenario file (a FIFO, a directory, a device) or is too large.
+    #[error("{path}: {reason}")]
+    Unusable {
+        /// The path.
+        path: PathBuf,
+        /// What it is and what was expected.
+        reason: String,
+    },
+    /// A command-line override is out of range, or breaks a rule of the scenario.
     #[error("{0}")]
     Override(String),
 }
@@ -172,126 +183,148 @@ pub struct Scenario {
     pub chaos: Option<ChaosPhase>,
 }
 
-/// Largest cluster a scenario may ask for; beyond this a single machine runs out of ports and patience.
+/// Largest cluster a scenario may ask for, counting the nodes its faults add (`scale-up`):
+/// beyond this a single machine runs out of ports, file descriptors and patience.
 pub const MAX_NODES: i64 = 1000;
+
+/// Largest scenario file read: a scenario is a page of TOML, and anything larger is a mistake.
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn from_file(path: &Path) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.into(),
-            source,
-        })?;
-        Self::from_toml(&text, path)
+        Self::from_file_with(path, &Overrides::default())
+    }
+
+    /// Reads a scenario file and validates it with `overrides` applied.
+    pub fn from_file_with(path: &Path, overrides: &Overrides) -> Result<Self, ScenarioError> {
+        Self::from_toml_with(&read_bounded(path)?, path, overrides)
     }
 
     /// Parses and validates scenario text; `path` is used in messages.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ScenarioError> {
-        let loc = Locator { path, text };
-        let raw: RawScenario = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            // serde names Rust types; say what a scenario author writes instead.
-            let message = e
-                .message()
-                .trim_end()
-                .replace('\n', " ")
-                .replace("expected i64", "expected an integer")
-                .replace("expected f64", "expected a number");
-            loc.error(span, message)
-        })?;
-        validate::validate(raw, &loc)
+        Self::from_toml_with(text, path, &Overrides::default())
+    }
+
+    /// Parses scenario text and validates it as written, then with `overrides` in place of the
+    /// file's values, by the same checks: an override is refused exactly when the same value
+    /// in the file would be (naming the flag), and a relation it breaks is reported at the
+    /// file's position with the flags that broke it (`(with --nodes 3)`).
+    pub fn from_toml_with(
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Self, ScenarioError> {
+        let loc = Locator {
+            path,
+            text,
+            flags: &[],
+        };
+        let scenario = validate::validate(parse(&loc)?, &loc)?;
+        if overrides.is_empty() {
+            return Ok(scenario);
+        }
+        let mut raw = parse(&loc)?;
+        let flags = raw.override_with(overrides)?;
+        let loc = Locator {
+            flags: &flags,
+            ..loc
+        };
+        validate::validate(raw, &loc).map_err(|e| match e {
+            ScenarioError::Invalid {
+                path,
+                line,
+                column,
+                message,
+            } => ScenarioError::Invalid {
+                path,
+                line,
+                column,
+                message: format!("{message} (with {})", flags.join(" ")),
+            },
+            other => other,
+        })
     }
 
     /// Nodes at the most: the scenario's own and those its faults add (`scale-up`).
     pub fn max_nodes(&self) -> usize {
         self.nodes + self.chaos.as_ref().map_or(0, ChaosPhase::added_nodes)
     }
+}
 
-    /// Applies command-line overrides and re-checks the relations they could break.
-    pub fn with_overrides(mut self, overrides: &Overrides) -> Result<Self, ScenarioError> {
-        let original_nodes = self.nodes;
-        if let Some(nodes) = overrides.nodes {
-            if nodes == 0 || nodes as i64 > MAX_NODES {
-                return Err(ScenarioError::Override(format!(
-                    "--nodes {nodes} is out of range; allowed: 1 to {MAX_NODES}"
-                )));
-            }
-            self.nodes = nodes;
-            self.formation.target_peers = default_target_peers(nodes);
-        }
-        if let Some(repetitions) = overrides.repetitions {
-            if repetitions == 0 {
-                return Err(ScenarioError::Override(
-                    "--repetitions must be at least 1".into(),
-                ));
-            }
-            self.repetitions = repetitions;
-        }
-        if let Some(warmup) = overrides.warmup {
-            self.warmup = warmup;
-        }
-        if let Some(transport) = overrides.transport {
-            self.transport = transport;
-        }
-        self.chaos_allows(overrides, original_nodes)?;
-        self.network_allows()?;
-        if let Topology::Random { degree } = self.topology
-            && degree >= self.nodes.max(2)
-        {
-            return Err(ScenarioError::Override(format!(
-                "topology random with degree {degree} needs more than {degree} nodes, but --nodes is {}",
-                self.nodes
-            )));
-        }
-        Ok(self)
+/// Parses the text into its spanned raw form.
+fn parse(loc: &Locator) -> Result<RawScenario, ScenarioError> {
+    toml::from_str(loc.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        // serde names Rust types; say what a scenario author writes instead.
+        let message = e
+            .message()
+            .trim_end()
+            .replace('\n', " ")
+            .replace("expected i64", "expected an integer")
+            .replace("expected f64", "expected a number");
+        loc.error(span, message)
+    })
+}
+
+/// Reads a scenario file: a regular file of at most [`MAX_SCENARIO_BYTES`]. It is opened
+/// non-blocking and checked before it is read, so a FIFO, a device or a directory is refused
+/// at once instead of blocking or reading forever.
+fn read_bounded(path: &Path) -> Result<String, ScenarioError> {
+    use std::{io::Read, os::unix::fs::OpenOptionsExt};
+    let read_error = |source| ScenarioError::Read {
+        path: path.into(),
+        source,
+    };
+    let unusable = |reason: String| ScenarioError::Unusable {
+        path: path.into(),
+        reason,
+    };
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(read_error)?;
+    let meta = file.metadata().map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(unusable(format!(
+            "is {}, not a regular file; pass a scenario .toml file",
+            file_kind(&meta.file_type())
+        )));
     }
-
-    /// Refuses overrides the fault schedule was not validated for: another node count, or
-    /// TCP under a corrupt fault.
-    fn chaos_allows(
-        &self,
-        overrides: &Overrides,
-        original_nodes: usize,
-    ) -> Result<(), ScenarioError> {
-        if let Some(chaos) = &self.chaos {
-            // The schedule was checked node by node (who is up when, which nodes a scale-down
-            // takes): another node count would need another schedule.
-            if overrides.nodes.is_some_and(|n| n != original_nodes) {
-                return Err(ScenarioError::Override(format!(
-                    "--nodes cannot change a scenario with [chaos]: its fault schedule was validated for {original_nodes} nodes; edit the file instead"
-                )));
-            }
-            if self.transport == Transport::Tcp
-                && chaos
-                    .faults
-                    .iter()
-                    .any(|f| matches!(f.kind, FaultKind::Corrupt { .. }))
-            {
-                return Err(ScenarioError::Override(
-                    "--transport tcp cannot run this scenario's corrupt fault: the TCP proxy carries streams, not datagrams".into(),
-                ));
-            }
-        }
-        Ok(())
+    let too_large = || {
+        unusable(format!(
+            "is larger than {} KiB; a scenario file is a page of TOML",
+            MAX_SCENARIO_BYTES / 1024
+        ))
+    };
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err(too_large());
     }
+    let mut text = String::new();
+    // Bounded even if the file grows while it is read.
+    file.take(MAX_SCENARIO_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
+}
 
-    /// Refuses overrides the `[network]` table cannot run with: fewer nodes than it names,
-    /// or TCP under datagram rules.
-    fn network_allows(&self) -> Result<(), ScenarioError> {
-        if let Some(network) = &self.network {
-            if let Some(i) = network.named_nodes().find(|&i| i >= self.nodes) {
-                return Err(ScenarioError::Override(format!(
-                    "--nodes {} leaves out node {i}, which a [network] group or link of the scenario names",
-                    self.nodes
-                )));
-            }
-            if self.transport == Transport::Tcp && network.has_datagram_rules() {
-                return Err(ScenarioError::Override(
-                    "--transport tcp cannot run this scenario's [network] loss or corruption: the TCP proxy emulates delay, jitter, rate and partitions only".into(),
-                ));
-            }
-        }
-        Ok(())
+/// "a FIFO", "a directory", … for a message.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a plain file"
     }
 }
 
@@ -306,6 +339,19 @@ pub struct Overrides {
     pub warmup: Option<usize>,
     /// `--transport`.
     pub transport: Option<Transport>,
+}
+
+impl Overrides {
+    /// Whether no value is overridden.
+    pub fn is_empty(&self) -> bool {
+        let Overrides {
+            nodes,
+            repetitions,
+            warmup,
+            transport,
+        } = self;
+        nodes.is_none() && repetitions.is_none() && warmup.is_none() && transport.is_none()
+    }
 }
 
 /// Default formation target: everyone, up to 8 peers.
@@ -337,13 +383,19 @@ pub fn shipped_names() -> Vec<String> {
 
 /// Resolves a name (`standard`) or a path (`./my.toml`) to a validated scenario.
 pub fn resolve(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+    resolve_with(name_or_path, &Overrides::default())
+}
+
+/// Resolves a name or a path to a scenario validated with the command-line `overrides`
+/// applied (see [`Scenario::from_toml_with`]).
+pub fn resolve_with(name_or_path: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
     let as_path = Path::new(name_or_path);
     if name_or_path.ends_with(".toml") || name_or_path.contains('/') {
-        return Scenario::from_file(as_path);
+        return Scenario::from_file_with(as_path, overrides);
     }
     let shipped = shipped_dir().join(format!("{name_or_path}.toml"));
     if shipped.is_file() {
-        return Scenario::from_file(&shipped);
+        return Scenario::from_file_with(&shipped, overrides);
     }
     Err(ScenarioError::UnknownName {
         name: name_or_path.into(),
@@ -357,6 +409,20 @@ mod tests {
 
     fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         Scenario::from_toml(text, Path::new("s.toml"))
+    }
+
+    /// The error of `text` with `overrides` applied.
+    fn override_error(text: &str, overrides: Overrides) -> String {
+        Scenario::from_toml_with(text, Path::new("s.toml"), &overrides)
+            .unwrap_err()
+            .to_string()
+    }
+
+    fn nodes(n: usize) -> Overrides {
+        Overrides {
+            nodes: Some(n),
+            ..Default::default()
+        }
     }
 
     fn error_of(text: &str) -> String {
@@ -416,16 +482,14 @@ mod tests {
         );
         let err = error_of("name = \"x\"\nnodes = 4\n[network]\n[[network.links]]\nfrom = [0]\n");
         assert!(err.contains("missing field `to`"), "{err}");
-        let s =
-            parse("name = \"x\"\nnodes = 4\n[network]\n[[network.links]]\nfrom = [3]\nto = [0]\n")
-                .unwrap();
-        let e = s
-            .with_overrides(&Overrides {
-                nodes: Some(3),
-                ..Default::default()
-            })
-            .unwrap_err();
-        assert!(e.to_string().contains("leaves out node 3"), "{e}");
+        let e = override_error(
+            "name = \"x\"\nnodes = 4\n[network]\n[[network.links]]\nfrom = [3]\nto = [0]\n",
+            nodes(3),
+        );
+        assert_eq!(
+            e,
+            "s.toml:5:9: a network link's from names node 3, but the scenario has nodes 0 to 2 (with --nodes 3)"
+        );
     }
 
     #[test]
@@ -460,14 +524,14 @@ mod tests {
             err.contains(":8:15") && err.contains("corrupt_pct needs transport = \"quic\""),
             "{err}"
         );
-        let s = parse(&format!("{base}[[network.groups]]\nnodes = [2]\n")).unwrap();
-        let e = s
-            .with_overrides(&Overrides {
-                nodes: Some(2),
-                ..Default::default()
-            })
-            .unwrap_err();
-        assert!(e.to_string().contains("leaves out node 2"), "{e}");
+        let e = override_error(
+            &format!("{base}[[network.groups]]\nnodes = [2]\n"),
+            nodes(2),
+        );
+        assert!(
+            e.contains("names node 2, but the scenario has nodes 0 to 1 (with --nodes 2)"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -591,16 +655,12 @@ mod tests {
             f(2, "kind = \"scale-down\"\ncount = 1")
         ));
         assert!(err.contains("would leave fewer than 2"), "{err}");
-        let s = parse(&format!("{base}{}", f(1, "kind = \"scale-up\"\ncount = 1"))).unwrap();
-        let e = s
-            .with_overrides(&Overrides {
-                nodes: Some(5),
-                ..Default::default()
-            })
-            .unwrap_err();
+        let e = override_error(
+            &format!("{base}{}", f(1, "kind = \"scale-up\"\ncount = 1")),
+            nodes(5),
+        );
         assert!(
-            e.to_string()
-                .contains("--nodes cannot change a scenario with [chaos]"),
+            e.contains("--nodes cannot change a scenario with [chaos]"),
             "{e}"
         );
     }
@@ -669,14 +729,161 @@ mod tests {
 
     #[test]
     fn overrides_recheck_relations() {
-        let s = parse("name = \"x\"\nnodes = 5\ntopology = \"random\"\ndegree = 3\n").unwrap();
-        let err = s
-            .with_overrides(&Overrides {
-                nodes: Some(3),
-                ..Default::default()
-            })
-            .unwrap_err();
-        assert!(err.to_string().contains("degree 3"), "{err}");
+        let err = override_error(
+            "name = \"x\"\nnodes = 5\ntopology = \"random\"\ndegree = 3\n",
+            nodes(3),
+        );
+        assert_eq!(
+            err,
+            "s.toml:4:10: degree = 3 must be less than nodes = 3 (with --nodes 3)"
+        );
+    }
+
+    #[test]
+    fn overrides_are_checked_by_the_rules_of_the_file() {
+        let workloads = "name = \"x\"\nnodes = 3\n[gossip]\nmessages = 5\n";
+        assert_eq!(
+            override_error(workloads, nodes(1)),
+            "--nodes 1: workloads ([dht], [gossip], [throughput]) need at least 2 nodes"
+        );
+        assert_eq!(
+            override_error(workloads, nodes(0)),
+            "--nodes 0 is out of range; allowed: 1 to 1000"
+        );
+        assert_eq!(
+            override_error(workloads, nodes(1001)),
+            "--nodes 1001 is out of range; allowed: 1 to 1000"
+        );
+        let warmup = |n| Overrides {
+            warmup: Some(n),
+            ..Default::default()
+        };
+        assert_eq!(
+            override_error(workloads, warmup(99_999_999_999)),
+            "--warmup 99999999999 is out of range; allowed: 0 to 1000"
+        );
+        assert_eq!(
+            override_error(workloads, warmup(usize::MAX)),
+            format!(
+                "--warmup {} is out of range; allowed: 0 to 1000",
+                usize::MAX
+            )
+        );
+        let repetitions = |n| Overrides {
+            repetitions: Some(n),
+            ..Default::default()
+        };
+        assert_eq!(
+            override_error(workloads, repetitions(0)),
+            "--repetitions 0 is out of range; allowed: 1 to 10000"
+        );
+        assert_eq!(
+            override_error(workloads, repetitions(10_001)),
+            "--repetitions 10001 is out of range; allowed: 1 to 10000"
+        );
+        let tcp = Overrides {
+            transport: Some(Transport::Tcp),
+            ..Default::default()
+        };
+        let lossy = "name = \"x\"\nnodes = 3\n[network]\nloss_pct = 5\n";
+        let e = override_error(lossy, tcp.clone());
+        assert!(
+            e.starts_with("s.toml:4:12: ") && e.ends_with(" (with --transport tcp)"),
+            "{e}"
+        );
+
+        // What passes is the scenario as overridden.
+        let all = Overrides {
+            nodes: Some(10),
+            repetitions: Some(3),
+            warmup: Some(1000),
+            transport: Some(Transport::Tcp),
+        };
+        let s = Scenario::from_toml_with(workloads, Path::new("s.toml"), &all).unwrap();
+        assert_eq!(
+            (s.nodes, s.repetitions, s.warmup, s.transport),
+            (10, 3, 1000, Transport::Tcp)
+        );
+        assert_eq!(s.formation.target_peers, 8);
+        // The file's target_peers gives way to the default of the new size.
+        let peers = "name = \"x\"\nnodes = 5\n[formation]\ntarget_peers = 4\n";
+        let s = Scenario::from_toml_with(peers, Path::new("s.toml"), &nodes(3)).unwrap();
+        assert_eq!(s.formation.target_peers, 2);
+        // A file error is reported as the file's, without the flags.
+        let e = override_error("name = \"x\"\nnodes = 0\n", nodes(3));
+        assert_eq!(
+            e,
+            "s.toml:2:9: nodes = 0 is out of range; allowed: 1 to 1000"
+        );
+    }
+
+    #[test]
+    fn scale_ups_count_towards_the_node_maximum() {
+        let chaos = |nodes: usize, count: usize, faults: usize| {
+            let mut text =
+                format!("name = \"x\"\nnodes = {nodes}\n[network]\n[chaos]\nduration_s = 60\n");
+            for at in 0..faults {
+                text.push_str(&format!(
+                    "[[chaos.faults]]\nat_s = {at}\nkind = \"scale-up\"\ncount = {count}\n"
+                ));
+            }
+            text
+        };
+        assert_eq!(
+            error_of(&chaos(5, 1000, 40)),
+            "s.toml:9:9: scale-up of 1000 brings the scenario to 1005 nodes; allowed: at most 1000 nodes, counting every scale-up"
+        );
+        let err = error_of(&chaos(500, 250, 3));
+        assert!(
+            err.starts_with("s.toml:17:9: scale-up of 250 brings the scenario to 1250 nodes"),
+            "{err}"
+        );
+        assert_eq!(parse(&chaos(5, 995, 1)).unwrap().max_nodes(), 1000);
+    }
+
+    #[test]
+    fn only_a_regular_file_of_bounded_size_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.toml");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo(3) with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let err = Scenario::from_file(&fifo).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: is a FIFO, not a regular file; pass a scenario .toml file",
+                fifo.display()
+            )
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let err = resolve(&dir.path().display().to_string()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("is a directory, not a regular file"),
+            "{err}"
+        );
+        let err = Scenario::from_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            err.to_string().contains("is a device, not a regular file"),
+            "{err}"
+        );
+        let big = dir.path().join("big.toml");
+        let mut text = "name = \"x\"\nnodes = 2\n".to_owned();
+        text.push_str(&"#".repeat(MAX_SCENARIO_BYTES as usize));
+        std::fs::write(&big, &text).unwrap();
+        let err = Scenario::from_file(&big).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("is larger than 1024 KiB; a scenario file is a page of TOML"),
+            "{err}"
+        );
+        text.truncate(MAX_SCENARIO_BYTES as usize);
+        std::fs::write(&big, &text).unwrap();
+        assert_eq!(Scenario::from_file(&big).unwrap().nodes, 2);
+        let e = crate::Error::from(Scenario::from_file(&fifo).unwrap_err());
+        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]

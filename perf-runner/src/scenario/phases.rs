@@ -66,6 +66,13 @@ pub(super) struct RawFormation {
     target_peers: Option<Spanned<i64>>,
 }
 
+impl RawFormation {
+    /// Drops `target_peers`, so that the default for the node count applies (`--nodes`).
+    pub(super) fn forget_target_peers(&mut self) {
+        self.target_peers = None;
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDht {

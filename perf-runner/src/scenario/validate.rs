@@ -1,6 +1,11 @@
 //! Validation of a parsed scenario: every value's range and the relations between values
 //! (degree < nodes, workloads need 2 nodes), with errors located at `file:line:col`. Each
 //! table has its own check; `[network]`, `[chaos]` and the phase tables have their files.
+//!
+//! Command-line overrides go through the same checks: [`RawScenario::override_with`] puts
+//! each value in place of the file's, with a span past the end of any file that
+//! [`Locator::error`] turns into the flag (`--warmup 99999999999 is out of range; allowed: 0
+//! to 1000`), so the rules for a file and for a flag cannot drift apart.
 
 use std::{collections::BTreeMap, ops::Range, path::Path};
 
@@ -8,7 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    MAX_NODES, Scenario, ScenarioError, Topology, Transport,
+    MAX_NODES, Overrides, Scenario, ScenarioError, Topology, Transport,
     faults::{RawChaos, chaos_phase},
     network::{RawNetwork, network_spec},
     phases::{
@@ -43,20 +48,95 @@ pub(super) struct RawScenario {
     chaos: Option<RawChaos>,
 }
 
+impl RawScenario {
+    /// Puts the command-line overrides in place of the file's values. Each gets a span past
+    /// the end of any file (see [`FLAG_SPANS`]) that names its flag as written (`--nodes 3`);
+    /// the returned list holds those names, in span order. `--nodes` also drops the file's
+    /// `formation.target_peers`, so that the default for the new size applies, and is refused
+    /// for a scenario with `[chaos]`, whose schedule was written node by node.
+    pub(super) fn override_with(
+        &mut self,
+        overrides: &Overrides,
+    ) -> Result<Vec<String>, ScenarioError> {
+        let mut flags: Vec<String> = Vec::new();
+        let mut flag = |name: String| {
+            let start = FLAG_SPANS + flags.len();
+            flags.push(name);
+            start..start + 1
+        };
+        let int = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        if let Some(nodes) = overrides.nodes {
+            let original = *self.nodes.get_ref();
+            if self.chaos.is_some() && int(nodes) != original {
+                return Err(ScenarioError::Override(format!(
+                    "--nodes cannot change a scenario with [chaos]: its fault schedule was validated for {original} nodes; edit the file instead"
+                )));
+            }
+            self.nodes = Spanned::new(flag(format!("--nodes {nodes}")), int(nodes));
+            if let Some(formation) = &mut self.formation {
+                formation.forget_target_peers();
+            }
+        }
+        if let Some(repetitions) = overrides.repetitions {
+            let span = flag(format!("--repetitions {repetitions}"));
+            self.repetitions = Some(Spanned::new(span, int(repetitions)));
+        }
+        if let Some(warmup) = overrides.warmup {
+            let span = flag(format!("--warmup {warmup}"));
+            self.warmup = Some(Spanned::new(span, int(warmup)));
+        }
+        if let Some(transport) = overrides.transport {
+            let span = flag(format!("--transport {transport}"));
+            self.transport = Some(Spanned::new(span, transport.as_str().to_owned()));
+        }
+        Ok(flags)
+    }
+}
+
+/// Where the spans of command-line values begin: past the end of any scenario file (which is
+/// at most [`super::MAX_SCENARIO_BYTES`] long), one span per flag.
+const FLAG_SPANS: usize = usize::MAX / 2;
+
 /// Converts spans to positions and builds errors for one file.
 pub(super) struct Locator<'a> {
     pub(super) path: &'a Path,
     pub(super) text: &'a str,
+    /// The command-line values in the scenario, by span (see [`FLAG_SPANS`]): `--nodes 3`.
+    pub(super) flags: &'a [String],
 }
 
 impl Locator<'_> {
+    /// An error at `span`: `file:line:col: message`, or for a value from the command line
+    /// `--flag value: message` (a message that names the flag itself is kept as it is).
     pub(super) fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        let message = message.into();
+        if let Some(flag) = self.flag(&span) {
+            return ScenarioError::Override(if message.starts_with(flag) {
+                message
+            } else {
+                format!("{flag}: {message}")
+            });
+        }
         let (line, column) = line_column(self.text, span.start);
         ScenarioError::Invalid {
             path: self.path.to_path_buf(),
             line,
             column,
-            message: message.into(),
+            message,
+        }
+    }
+
+    /// The flag a span stands for, when the value came from the command line.
+    fn flag(&self, span: &Range<usize>) -> Option<&str> {
+        let index = span.start.checked_sub(FLAG_SPANS)?;
+        self.flags.get(index).map(String::as_str)
+    }
+
+    /// How a message names a value: `warmup = 5` in a file, `--warmup 5` on the command line.
+    fn subject(&self, span: &Range<usize>, key: &str, value: impl std::fmt::Display) -> String {
+        match self.flag(span) {
+            Some(flag) => flag.to_owned(),
+            None => format!("{key} = {value}"),
         }
     }
 
@@ -70,9 +150,10 @@ impl Locator<'_> {
     ) -> Result<i64, ScenarioError> {
         let v = *value.get_ref();
         if v < min || v > max {
+            let subject = self.subject(&value.span(), key, v);
             return Err(self.error(
                 value.span(),
-                format!("{key} = {v} is out of range; allowed: {min} to {max}"),
+                format!("{subject} is out of range; allowed: {min} to {max}"),
             ));
         }
         Ok(v)

@@ -13,8 +13,11 @@ use crate::{
     Error,
     compare::{MetricComparison, Verdict},
     data::env::short_commit,
-    git, scenario,
-    tasks::perf::{self, PerfRequest},
+    git,
+    tasks::{
+        perf::{self, PerfRequest},
+        preflight,
+    },
 };
 
 /// One probe's answer.
@@ -153,7 +156,7 @@ pub fn render(b: &Bisection) -> String {
 
 /// Runs the bisection with real builds and clusters.
 pub fn bisect(request: &BisectRequest) -> Result<Bisection, Error> {
-    let scenario = scenario::resolve(&request.perf.scenario)?;
+    let scenario = preflight::perf(&request.perf)?;
     if crate::data::metrics::definition(&request.metric).is_none() {
         return Err(Error::Usage(format!(
             "unknown metric {:?}; `cargo xtask perf metrics` lists them",

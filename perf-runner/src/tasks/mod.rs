@@ -1,11 +1,13 @@
 //! The entry points: one function per `cargo xtask` command, each taking a request struct and
 //! returning data (or a [`crate::Error`] that knows its exit code). They compose the stages;
 //! none holds a stage's logic. [`Common`] holds the request fields the gated commands share,
-//! [`gate`] their one comparison path, and [`no_verdict`] says when a comparison is none.
+//! [`gate`] their one comparison path, and [`no_verdict`] says when a comparison is none;
+//! [`preflight`] is what the commands that run clusters check before building anything.
 
 pub mod gate;
 pub mod sequential;
 pub mod no_verdict;
+pub mod preflight;
 pub mod perf;
 pub mod bench;
 pub mod suite;

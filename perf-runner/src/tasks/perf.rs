@@ -25,7 +25,7 @@ use crate::{
     tasks::{
         Common,
         gate::{self, Base, Gate},
-        no_verdict,
+        no_verdict, preflight,
         sequential::SequentialStop,
     },
 };
@@ -125,7 +125,7 @@ fn draw_plots(result: &mut RunResult) -> Result<(), plots::PlotError> {
 
 /// Runs the scenario and compares it with the baseline or the `--against` revision.
 pub fn run_scenario(request: &PerfRequest) -> Result<PerfOutcome, Error> {
-    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    let scenario = preflight::perf(request)?;
     let paired = request.against.is_some() || request.base_node_bin.is_some();
     let key = baseline_key(request, &scenario)?;
     // Read the baseline before measuring anything: a bad one is a configuration error.
@@ -204,14 +204,14 @@ pub fn compare_with_baseline(
     stored: &Baseline,
     path: &Path,
 ) -> Result<Comparison, Error> {
-    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    let scenario = scenario::resolve_with(&request.scenario, &request.overrides)?;
     let gate = gate_for(request, &scenario, None);
     Ok(gate::compare(head, Base::Baseline { stored, path }, &gate))
 }
 
 /// The baseline key of `request`'s run: its testbed, node implementation, transport, scenario.
 pub fn key_of(request: &PerfRequest) -> Result<BaselineKey, Error> {
-    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    let scenario = scenario::resolve_with(&request.scenario, &request.overrides)?;
     baseline_key(request, &scenario)
 }
 
@@ -239,7 +239,7 @@ fn judge(comparison: &mut Comparison, result: &RunResult, stored: Option<&Baseli
 /// A paired run (`request.against` or `request.base_node_bin` must be set) compared on one
 /// metric only: a bisection probe. The run's files are written as for any run.
 pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Comparison, Error> {
-    let scenario = scenario::resolve(&request.scenario)?.with_overrides(&request.overrides)?;
+    let scenario = scenario::resolve_with(&request.scenario, &request.overrides)?;
     let gate = gate_for(request, &scenario, Some(metric));
     let (mut result, comparison) = run_paired(request, &scenario, gate)?;
     match &result.outcome {
@@ -262,7 +262,7 @@ pub fn run_paired_on_metric(request: &PerfRequest, metric: &str) -> Result<Compa
 /// and the sessions finished before are not kept (their runs stay in the output directory).
 pub fn update_baseline(request: &BaselineRequest) -> Result<BaselineUpdate, Error> {
     let perf = &request.perf;
-    let scenario = scenario::resolve(&perf.scenario)?.with_overrides(&perf.overrides)?;
+    let scenario = preflight::perf(perf)?;
     let key = baseline_key(perf, &scenario)?;
     let dir = &perf.common.baselines;
     if request.append {

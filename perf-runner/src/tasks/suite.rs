@@ -10,7 +10,10 @@ use crate::{
     Error, Exit,
     data::output::write_atomic,
     run::Outcome,
-    tasks::perf::{PerfRequest, run_scenario},
+    tasks::{
+        perf::{PerfRequest, run_scenario},
+        preflight,
+    },
 };
 
 /// The shipped suites.
@@ -76,17 +79,29 @@ const KEY_METRICS: &[&str] = &[
     "netem_loss_ratio",
 ];
 
+/// The request of one scenario of a suite.
+fn request_for(scenario: &str, template: &PerfRequest) -> PerfRequest {
+    PerfRequest {
+        scenario: scenario.to_owned(),
+        ..template.clone()
+    }
+}
+
 /// Runs every scenario of `suite` with `template`'s options; a failed scenario is recorded
 /// and the suite goes on. Returns the entries and where the combined report went.
 pub fn run(suite: &Suite, template: &PerfRequest) -> Result<(Vec<Entry>, PathBuf), Error> {
+    // Every scenario is checked with the suite's options before the first one is built or run:
+    // a bad option is one usage error, not a failed entry per scenario.
+    for scenario in suite.scenarios {
+        preflight::perf(&request_for(scenario, template)).map_err(|e| match e {
+            Error::Usage(message) => Error::Usage(format!("{scenario}: {message}")),
+            other => other,
+        })?;
+    }
     let mut entries = Vec::new();
     for scenario in suite.scenarios {
         eprintln!("suite {}: {scenario}", suite.name);
-        let request = PerfRequest {
-            scenario: (*scenario).to_owned(),
-            ..template.clone()
-        };
-        let entry = match run_scenario(&request) {
+        let entry = match run_scenario(&request_for(scenario, template)) {
             Ok(outcome) => {
                 let summary = &outcome.result.summaries[0];
                 let status = status_of(outcome.exit());

@@ -83,8 +83,7 @@ pub struct ValidateRequest {
 pub fn validate(request: &ValidateRequest) -> Result<(Validation, RunDir), Error> {
     let workspace = &request.perf.common.workspace;
     let root = request.perf.common.output_root().validate();
-    let scenario = crate::scenario::resolve(&request.perf.scenario)?
-        .with_overrides(&request.perf.overrides)?;
+    let scenario = super::preflight::perf(&request.perf)?;
     let dir = root
         .create_run(&scenario.name)
         .map_err(|source| Error::Io {

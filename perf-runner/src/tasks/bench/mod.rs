@@ -510,6 +510,7 @@ fn measure_revision(
 /// Runs the benchmarks, compares, writes the run directory.
 pub fn run(request: &BenchRequest) -> Result<BenchOutcome, Error> {
     let common = &request.common;
+    super::preflight::output_root(common)?;
     let started_at = chrono::Utc::now().to_rfc3339();
     let runner_dir = if request.kinds.instructions {
         Some(check_instruction_tools(&common.workspace)?)
