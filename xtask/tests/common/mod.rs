@@ -22,8 +22,13 @@ pub fn xtask() -> Command {
     cmd
 }
 
-/// The debug swarm-node next to this xtask binary, built on demand.
+/// The debug swarm-node next to this xtask binary, built on demand; or the node named by
+/// `SWARMBENCH_TEST_NODE_BIN` (e.g. a release build, to measure the fault-injection tests'
+/// timings on what users run).
 pub fn node_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("SWARMBENCH_TEST_NODE_BIN") {
+        return PathBuf::from(bin);
+    }
     let bin = Path::new(env!("CARGO_BIN_EXE_xtask")).with_file_name("swarm-node");
     if !bin.exists() {
         let status = perf_runner::cargo::command()
