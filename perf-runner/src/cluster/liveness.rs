@@ -7,10 +7,13 @@
 //!   runner one when a child exits or is stopped) and every [`SCAN_INTERVAL`] as a fallback:
 //!   a zombie means the node exited (the cluster reaps it later, for its exit status), state
 //!   `T`/`t` means someone stopped it (SIGSTOP, a debugger). Noticed within milliseconds.
-//! - **Answering, from `GET /health`**: one probe per node every [`PROBE_INTERVAL`], each
-//!   allowed [`PROBE_TIMEOUT`]; a running node with no successful answer for
-//!   [`UNRESPONSIVE_AFTER`] is hung (a dead event loop, a deadlock). Off while idle CPU is
-//!   measured, so that the runner's probes never count as the node's own work.
+//! - **Answering, from `GET /health`**: one probe per node at a time, at most one a second
+//!   (fewer in large clusters, see [`probe_interval`]); a running node with no successful answer
+//!   for the [`silence_limit`] is hung (a dead event loop, a deadlock). The limit is at least
+//!   [`MIN_SILENCE`] and grows with how slowly the *other* nodes answer: while 100 nodes form
+//!   on 2 cores, `/health` takes 4 s at the median (6 s at p90, measured), and a node that is
+//!   merely as slow as its peers is not hung. Off while idle CPU is measured, so that the
+//!   runner's probes never count as the node's own work.
 //! - Nodes that a fault took down or paused on purpose are not watched until they are back.
 //!
 //! The watcher shares the cluster's view of which node should be up through [`Watched`], which
@@ -35,13 +38,28 @@ use super::{
 
 /// Fallback interval of the `/proc` scan when no SIGCHLD arrives.
 pub const SCAN_INTERVAL: Duration = Duration::from_millis(250);
-/// How often each node's `/health` is probed.
-pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
-/// How long one probe may take.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-/// A running node without a successful probe for this long is hung. Generous: a loaded
-/// 2-core machine running 100 nodes answers `/health` in tens of milliseconds.
-pub const UNRESPONSIVE_AFTER: Duration = Duration::from_secs(8);
+/// The shortest silence that makes a node hung.
+pub const MIN_SILENCE: Duration = Duration::from_secs(10);
+/// The longest: beyond it a node that does not answer is hung however slow the others are.
+pub const MAX_SILENCE: Duration = Duration::from_secs(300);
+/// A node is hung when silent this many times longer than the median answer of the others.
+const SILENCE_FACTOR: u32 = 10;
+/// Successful probe latencies the median is taken over.
+const LATENCY_WINDOW: usize = 256;
+
+/// How often each node is probed: once a second, and no more than 100 probes a second in all,
+/// so that probing 1,000 nodes does not load the machine it measures.
+pub fn probe_interval(nodes: usize) -> Duration {
+    Duration::from_secs(1).max(Duration::from_millis(10) * nodes as u32)
+}
+
+/// How long a node may go without a successful answer: [`SILENCE_FACTOR`] times the median
+/// latency of recent answers (from every node), and at least three probe intervals and
+/// [`MIN_SILENCE`], at most [`MAX_SILENCE`].
+pub fn silence_limit(median_latency: Option<Duration>, interval: Duration) -> Duration {
+    let relative = median_latency.unwrap_or_default() * SILENCE_FACTOR;
+    relative.max(interval * 3).max(MIN_SILENCE).min(MAX_SILENCE)
+}
 
 /// What the watcher needs of one node.
 #[derive(Clone)]
@@ -166,7 +184,7 @@ impl Liveness {
                         None => std::future::pending().await,
                     }
                 } => {}
-                Some((pid, ok)) = probes.in_flight.next() => probes.answered(pid, ok),
+                Some(answer) = probes.in_flight.next() => probes.answered(answer),
             }
         }
     }
@@ -197,13 +215,22 @@ fn scan_processes(nodes: &[WatchedNode]) -> Option<ClusterError> {
     })
 }
 
-/// `/health` probes in flight and the last good answer per process.
+/// `/health` probes in flight, the last good answer per process and recent latencies.
 #[derive(Default)]
 struct Probes {
-    in_flight: FuturesUnordered<futures::future::BoxFuture<'static, (u32, bool)>>,
+    in_flight: FuturesUnordered<futures::future::BoxFuture<'static, Answer>>,
     /// Per pid: last successful answer (or when watching began), last probe sent, and
     /// whether one is outstanding.
     by_pid: std::collections::HashMap<u32, ProbeState>,
+    /// The latest successful probes' latencies, every node's, oldest first.
+    latencies: std::collections::VecDeque<Duration>,
+}
+
+/// A probe's outcome.
+struct Answer {
+    pid: u32,
+    ok: bool,
+    latency: Duration,
 }
 
 struct ProbeState {
@@ -216,6 +243,7 @@ impl Probes {
     /// Sends a probe to every up node without one outstanding whose last was long enough ago.
     fn start_due(&mut self, nodes: &[WatchedNode]) {
         let now = Instant::now();
+        let interval = probe_interval(nodes.len());
         for node in nodes.iter().filter(|n| n.state == NodeState::Up) {
             let Some(pid) = node.pid else { continue };
             let state = self.by_pid.entry(pid).or_insert(ProbeState {
@@ -225,7 +253,7 @@ impl Probes {
             });
             let due = state
                 .last_sent
-                .is_none_or(|sent| now.duration_since(sent) >= PROBE_INTERVAL);
+                .is_none_or(|sent| now.duration_since(sent) >= interval);
             if state.outstanding || !due {
                 continue;
             }
@@ -233,8 +261,13 @@ impl Probes {
             state.last_sent = Some(now);
             let api = node.api.clone();
             self.in_flight.push(Box::pin(async move {
-                let answered = tokio::time::timeout(PROBE_TIMEOUT, api.health()).await;
-                (pid, matches!(answered, Ok(Ok(_))))
+                // The API client's own timeout ends a probe that gets no answer.
+                let ok = api.health().await.is_ok();
+                Answer {
+                    pid,
+                    ok,
+                    latency: now.elapsed(),
+                }
             }));
         }
     }
@@ -247,16 +280,28 @@ impl Probes {
         }
     }
 
-    fn answered(&mut self, pid: u32, ok: bool) {
-        if let Some(state) = self.by_pid.get_mut(&pid) {
-            state.outstanding = false;
-            if ok {
-                state.last_ok = Instant::now();
+    fn answered(&mut self, answer: Answer) {
+        let Some(state) = self.by_pid.get_mut(&answer.pid) else {
+            return;
+        };
+        state.outstanding = false;
+        if answer.ok {
+            state.last_ok = Instant::now();
+            if self.latencies.len() == LATENCY_WINDOW {
+                self.latencies.pop_front();
             }
+            self.latencies.push_back(answer.latency);
         }
     }
 
-    /// The first up node whose last good answer is older than [`UNRESPONSIVE_AFTER`].
+    /// The median latency of recent successful probes.
+    fn median_latency(&self) -> Option<Duration> {
+        let mut sorted: Vec<Duration> = self.latencies.iter().copied().collect();
+        sorted.sort_unstable();
+        sorted.get(sorted.len() / 2).copied()
+    }
+
+    /// The first up node silent for longer than the [`silence_limit`].
     fn hung(&mut self, nodes: &[WatchedNode]) -> Option<ClusterError> {
         let now = Instant::now();
         // A node that went down, or a process that was replaced, starts afresh when back.
@@ -265,16 +310,15 @@ impl Probes {
                 .iter()
                 .any(|n| n.pid == Some(*pid) && n.state == NodeState::Up)
         });
+        let limit = silence_limit(self.median_latency(), probe_interval(nodes.len()));
         nodes.iter().enumerate().find_map(|(index, node)| {
             let state = self.by_pid.get(&node.pid?)?;
             let silent = now.duration_since(state.last_ok);
-            (node.state == NodeState::Up && silent >= UNRESPONSIVE_AFTER).then(|| {
-                ClusterError::Unresponsive {
-                    index,
-                    silent,
-                    log: node.log_path.display().to_string(),
-                    tail: log_tail(&node.log_path, LOG_TAIL_LINES),
-                }
+            (node.state == NodeState::Up && silent >= limit).then(|| ClusterError::Unresponsive {
+                index,
+                silent,
+                log: node.log_path.display().to_string(),
+                tail: log_tail(&node.log_path, LOG_TAIL_LINES),
             })
         })
     }
@@ -313,6 +357,28 @@ mod tests {
         wait_for(|| process_state(pid) == ProcessState::Exited);
         child.wait().expect("reaped");
         assert_eq!(process_state(pid), ProcessState::Exited);
+    }
+
+    #[test]
+    fn the_silence_limit_grows_with_the_others_latency_within_bounds() {
+        let second = Duration::from_secs(1);
+        assert_eq!(silence_limit(None, second), MIN_SILENCE);
+        assert_eq!(
+            silence_limit(Some(Duration::from_millis(2)), second),
+            MIN_SILENCE
+        );
+        // 100 nodes forming on 2 cores: /health at 4 s median.
+        assert_eq!(silence_limit(Some(4 * second), second), 40 * second);
+        assert_eq!(silence_limit(Some(3600 * second), second), MAX_SILENCE);
+        // Rarely probed nodes get three intervals.
+        assert_eq!(silence_limit(None, 20 * second), 60 * second);
+    }
+
+    #[test]
+    fn large_clusters_are_probed_at_most_100_times_a_second() {
+        assert_eq!(probe_interval(5), Duration::from_secs(1));
+        assert_eq!(probe_interval(100), Duration::from_secs(1));
+        assert_eq!(probe_interval(1000), Duration::from_secs(10));
     }
 
     /// Polls `condition` for up to a minute.
