@@ -412,3 +412,91 @@ fn a_5xx_is_retried_with_one_progress_line_and_never_the_token() {
     );
     assert!(!err.contains(TOKEN) && !out.contains(TOKEN), "{err}");
 }
+
+/// A report whose summary a hostile pull request wrote: a regression with a 1 MB metric name,
+/// 20,000 regressed metrics (40,000 do not fit the 16 MiB cap on summary.json; the renderer's
+/// own test takes 40,000), a 1 MB transport, bare URLs, bidi controls and impossible numbers.
+fn hostile_report() -> tempfile::TempDir {
+    use perf_runner::{
+        compare::{self, GateConfig, MetricSamples, Mode},
+        data::summary::RunSummary,
+    };
+    let dir = report_dir();
+    let path = dir.path().join("summary.json");
+    let mut s = RunSummary::read(&path).unwrap();
+    let base: Vec<f64> = (0..12).map(|i| 1.0 + 0.01 * (i % 4) as f64).collect();
+    let head: Vec<f64> = base.iter().map(|v| v * 1.2).collect();
+    let mut c = compare::compare(
+        Mode::Paired,
+        "main http://intranet/x www.evil.example \u{202E}gnp.exe".into(),
+        &[MetricSamples {
+            name: "gossip_latency_ms_p50",
+            base: &base,
+            head: &head,
+            base_sessions: &[],
+        }],
+        &GateConfig::default(),
+    );
+    let template = c.metrics[0].clone();
+    c.metrics = (0..20_000)
+        .map(|i| {
+            let mut m = template.clone();
+            m.name = if i == 0 {
+                "n".repeat(1 << 20)
+            } else {
+                format!("m{i}")
+            };
+            m.p_adjusted = Some(-5.0);
+            m.threshold = 1e300;
+            // Small, so that 20,000 of them pass the 16 MiB cap on summary.json.
+            m.reason = String::new();
+            m.unit = String::new();
+            m
+        })
+        .collect();
+    s.comparison = Some(c);
+    s.scenario.transport = "t".repeat(1 << 20);
+    std::fs::write(&path, serde_json::to_vec(&s).unwrap()).unwrap();
+    dir
+}
+
+#[test]
+fn a_hostile_report_cannot_cut_the_marker_or_the_verdict() {
+    let rt = runtime();
+    let server = server_with_old_comment(&rt, "small");
+    let report = hostile_report();
+    let (code, out, err) = run(comment_cmd(report.path(), &server.uri()).args([
+        "--conclusion",
+        "success",
+        "--author",
+        "github-actions[bot]",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let body = patched_body(&rt, &server);
+    assert!(
+        body.starts_with("<!-- swarmbench:perf-comment scenario=small -->\n### swarmbench · `small` · ❌ **regression** in 20000 of 20000 gated metrics: `nnnn"),
+        "{}",
+        &body[..300]
+    );
+    let head: String = body.lines().take(6).collect::<Vec<_>>().join("\n");
+    assert!(head.contains(", and 19995 more"), "{head}");
+    assert!(
+        head.contains("**The report and the check disagree**"),
+        "{head}"
+    );
+    assert!(body.chars().count() < 65_536, "{}", body.len());
+    assert!(
+        !body.contains("http://") && !body.contains("www.evil"),
+        "autolinks"
+    );
+    assert!(!body.contains('\u{202E}'), "bidi control");
+    assert!(
+        !body.contains("00000000") && !body.contains("-5.0000"),
+        "impossible numbers"
+    );
+    assert!(
+        body.contains("| invalid | invalid | ❌ regressed |"),
+        "impossible numbers are said to be invalid"
+    );
+    rt.block_on(server.verify());
+}

@@ -419,7 +419,7 @@ fn row(m: &MetricComparison) -> String {
         Some(_) => "invalid".into(),
     };
     format!(
-        "| {}{} | {} | {} | {} | {} | {} | ±{} | {} |\n",
+        "| {}{} | {} | {} | {} | {} | {} | {} | {} |\n",
         name(&m.name),
         if m.gated { "" } else { " (info)" },
         value(m.base_median, &m.unit),
@@ -427,7 +427,10 @@ fn row(m: &MetricComparison) -> String {
         pct(m.change),
         ci,
         probability(m.p_adjusted.or(m.p_regression)),
-        relative(m.threshold),
+        match relative(m.threshold) {
+            t if t.ends_with('%') => format!("±{t}"),
+            invalid => invalid,
+        },
         verdict
     )
 }
@@ -854,7 +857,7 @@ mod tests {
         assert!(body.contains("`gossip_latency_ms_p50` invalid"), "{body}");
         assert!(body.contains("p < invalid"), "{body}");
         assert!(
-            body.contains("| invalid | invalid | invalid | ±invalid |"),
+            body.contains("| invalid | invalid | invalid | invalid |"),
             "{body}"
         );
     }
