@@ -94,11 +94,14 @@ pub enum PerfAction {
     /// The report is treated as untrusted data (in CI it is an artifact a fork may have
     /// written): size-capped, parsed, escaped, never executed. The token comes only from
     /// GITHUB_TOKEN; the API from GITHUB_API_URL (GitHub Enterprise), default
-    /// https://api.github.com. The body also goes to $GITHUB_STEP_SUMMARY when that is set.
+    /// https://api.github.com (https required off loopback). The body also goes to
+    /// $GITHUB_STEP_SUMMARY when that is set. Only the token's own login's comment is updated
+    /// (GET /user), or --author's when given; a GitHub App token (GITHUB_TOKEN) needs --author.
+    /// Exit 0 posted, 2 bad arguments or a refused report, 3 GitHub failed.
     ///
     /// Example:
     ///   GITHUB_TOKEN=… cargo xtask perf comment --repo o/r --pr 12 --report target/perf/standard/latest
-    ///   cargo xtask perf comment --report target/perf/standard/latest --dry-run
+    ///   cargo xtask perf comment --report target/perf/standard/latest --dry-run --conclusion success
     Comment(CommentArgs),
     /// Append a finished run (its summary.json or run directory) to the history store
     Record(RecordArgs),
