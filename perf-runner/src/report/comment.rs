@@ -193,7 +193,11 @@ pub fn render_no_report(scenario: &str, links: &Links, why: &NoReport) -> String
         code(&truncate(scenario, NAME_CHARS)),
         check_line(links.conclusion, None),
     );
-    text.push_str(&links_line(links));
+    if let Some(url) = links.run_url.as_deref().filter(|u| is_safe_url(u)) {
+        text.push_str(&format!(
+            "What happened is in [the workflow run]({url}).\n\n"
+        ));
+    }
     text
 }
 
@@ -264,8 +268,13 @@ fn check_line(conclusion: Option<Conclusion>, report: Option<ReportSays>) -> Str
         _ => "⚠️",
     };
     let mut line = format!(
-        "**Check:** {icon} `{}` (the perf workflow run's conclusion, as GitHub recorded it; the verdict above is the report's, written by the pull request's run)",
-        conclusion.as_str()
+        "**Check:** {icon} `{}` (the perf workflow run's conclusion, as GitHub recorded it{})",
+        conclusion.as_str(),
+        if report.is_some() {
+            "; the verdict above is the report's, written by the pull request's run"
+        } else {
+            ""
+        }
     );
     let disagreement = match (conclusion, report) {
         (Conclusion::Success, Some(ReportSays::Regressed)) => {
@@ -819,6 +828,13 @@ mod tests {
         );
         assert!(body.contains("**Check:** ❌ `failure`"), "{body}");
         assert!(body.contains("no longer applies"), "{body}");
+        assert!(
+            body.contains("(the perf workflow run's conclusion, as GitHub recorded it).")
+                && body.contains("[the workflow run](https://github.com/o/r/actions/runs/42)")
+                && !body.contains("verdict above")
+                && !body.contains("Full report"),
+            "{body}"
+        );
         let body = render_no_report(
             "standard",
             &links(Some(Conclusion::Success)),
