@@ -167,7 +167,10 @@ impl Error {
             Error::History(HistoryError::Io { .. }) => Exit::Failed,
             Error::Github(GithubError::MissingToken(_) | GithubError::BadInput(_)) => Exit::Usage,
             Error::Github(
-                GithubError::Api { .. } | GithubError::Transport(_) | GithubError::GaveUp { .. },
+                GithubError::Api { .. }
+                | GithubError::Transport(_)
+                | GithubError::Refused(_)
+                | GithubError::GaveUp { .. },
             ) => Exit::Failed,
             Error::NodeBin(_)
             | Error::Build(_)

@@ -94,11 +94,14 @@ pub enum PerfAction {
     /// The report is treated as untrusted data (in CI it is an artifact a fork may have
     /// written): size-capped, parsed, escaped, never executed. The token comes only from
     /// GITHUB_TOKEN; the API from GITHUB_API_URL (GitHub Enterprise), default
-    /// https://api.github.com. The body also goes to $GITHUB_STEP_SUMMARY when that is set.
+    /// https://api.github.com (https required off loopback). The body also goes to
+    /// $GITHUB_STEP_SUMMARY when that is set. Only the token's own login's comment is updated
+    /// (GET /user), or --author's when given; a GitHub App token (GITHUB_TOKEN) needs --author.
+    /// Exit 0 posted, 2 bad arguments or a refused report, 3 GitHub failed.
     ///
     /// Example:
     ///   GITHUB_TOKEN=… cargo xtask perf comment --repo o/r --pr 12 --report target/perf/standard/latest
-    ///   cargo xtask perf comment --report target/perf/standard/latest --dry-run
+    ///   cargo xtask perf comment --report target/perf/standard/latest --dry-run --conclusion success
     Comment(CommentArgs),
     /// Append a finished run (its summary.json or run directory) to the history store
     Record(RecordArgs),
@@ -135,6 +138,17 @@ pub struct CommentArgs {
     /// Pull request number
     #[arg(long, value_name = "N", required_unless_present = "dry_run")]
     pub pr: Option<std::num::NonZeroU64>,
+    /// The scenario the comment is for (from the workflow, trusted): with it, a run that left
+    /// no report, or a refused one, updates the comment to "no report for <commit>"
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// The perf workflow run's conclusion as GitHub recorded it (workflow_run.conclusion),
+    /// stated next to the report's own verdict
+    #[arg(long, value_name = "CONCLUSION", value_enum)]
+    pub conclusion: Option<ConclusionArg>,
+    /// The commit the perf run was for (workflow_run.head_sha), named in the comment
+    #[arg(long, value_name = "SHA")]
+    pub head_sha: Option<String>,
     /// Link to the workflow run that produced the report (https only)
     #[arg(long, value_name = "URL")]
     pub run_url: Option<String>,
@@ -145,15 +159,42 @@ pub struct CommentArgs {
     /// untrusted artifact's PR number to the workflow run that produced it
     #[arg(long, value_name = "SHA")]
     pub expect_head_sha: Option<String>,
-    /// Only update a marked comment written by this login (e.g. github-actions[bot])
+    /// Only update a marked comment written by this login [default: the token's own login,
+    /// from GET /user; a GitHub App token such as GITHUB_TOKEN cannot read it: pass
+    /// --author 'github-actions[bot]']
     #[arg(long, value_name = "LOGIN")]
     pub author: Option<String>,
-    /// Largest report directory accepted, MiB
-    #[arg(long, value_name = "MIB", default_value_t = 50)]
+    /// Largest report directory accepted, MiB (1 to 1024)
+    #[arg(long, value_name = "MIB", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub max_artifact_mib: u64,
     /// Print the body instead of posting it (no token needed)
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// A check run's conclusion, as GitHub names them.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ConclusionArg {
+    /// The check passed
+    Success,
+    /// The check failed
+    Failure,
+    /// Cancelled
+    Cancelled,
+    /// Timed out
+    TimedOut,
+    /// Waiting for an action
+    ActionRequired,
+    /// Neutral
+    Neutral,
+    /// Skipped
+    Skipped,
+    /// Stale
+    Stale,
+    /// The workflow did not start
+    StartupFailure,
 }
 
 /// `cargo xtask perf record`.

@@ -16,15 +16,15 @@ use std::{
 use clap::Parser;
 use cli::{
     BaselineAction, BaselineUpdateArgs, BenchArgs, BenchKind, BisectArgs, Cli, Command,
-    CommentArgs, Experiment, PerfAction, PerfArgs, PerfRunArgs, RecordArgs, SuiteArgs, TestArgs,
-    TransportArg, TrendArgs, ValidateArgs,
+    CommentArgs, ConclusionArg, Experiment, PerfAction, PerfArgs, PerfRunArgs, RecordArgs,
+    SuiteArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
 };
 use perf_runner::{
     Exit,
     data::{comparison::Comparison, summary::RunSummary},
     github::client::Posted,
     report,
-    report::comment::Links,
+    report::comment::{Links, NoReport},
     run::Outcome,
     scenario::{Overrides, Transport},
     tasks::{
@@ -235,31 +235,65 @@ fn baseline_update(args: BaselineUpdateArgs) -> ExitCode {
 }
 
 fn comment(args: CommentArgs) -> ExitCode {
-    let request = comment::CommentRequest {
-        report: args.report,
-        max_artifact_bytes: args.max_artifact_mib * 1024 * 1024,
-        links: Links {
-            run_url: args.run_url,
-            artifact: args.artifact,
-        },
-        post: (!args.dry_run).then(|| comment::PostTo {
-            repo: args.repo.expect("clap requires --repo without --dry-run"),
-            pr: args.pr.expect("clap requires --pr without --dry-run").get(),
+    use perf_runner::report::comment::Conclusion;
+    let conclusion = args.conclusion.map(|c| match c {
+        ConclusionArg::Success => Conclusion::Success,
+        ConclusionArg::Failure => Conclusion::Failure,
+        ConclusionArg::Cancelled => Conclusion::Cancelled,
+        ConclusionArg::TimedOut => Conclusion::TimedOut,
+        ConclusionArg::ActionRequired => Conclusion::ActionRequired,
+        ConclusionArg::Neutral => Conclusion::Neutral,
+        ConclusionArg::Skipped => Conclusion::Skipped,
+        ConclusionArg::Stale => Conclusion::Stale,
+        ConclusionArg::StartupFailure => Conclusion::StartupFailure,
+    });
+    let post = match (args.dry_run, args.repo, args.pr) {
+        (true, _, _) => None,
+        (false, Some(repo), Some(pr)) => Some(comment::PostTo {
+            repo,
+            pr: pr.get(),
             author: args.author,
             expect_head_sha: args.expect_head_sha,
         }),
+        (false, _, _) => {
+            return fail(perf_runner::Error::Usage(
+                "--repo and --pr are required unless --dry-run".into(),
+            ));
+        }
     };
-    match comment::comment(&request) {
-        Ok(comment::CommentOutcome::Rendered(body)) => print!("{body}"),
-        Ok(comment::CommentOutcome::Posted(Posted::Created { url, .. })) => {
-            println!("created {url}")
-        }
-        Ok(comment::CommentOutcome::Posted(Posted::Updated { url, .. })) => {
-            println!("updated {url}")
-        }
+    let request = comment::CommentRequest {
+        report: args.report,
+        // clap caps the MiB at 1024, so this cannot overflow.
+        max_artifact_bytes: args.max_artifact_mib.saturating_mul(1024 * 1024),
+        links: Links {
+            run_url: args.run_url,
+            artifact: args.artifact,
+            conclusion,
+            head_sha: args.head_sha,
+        },
+        scenario: args.scenario,
+        post,
+    };
+    let outcome = match comment::comment(&request) {
+        Ok(outcome) => outcome,
         Err(e) => return fail(e),
+    };
+    match outcome.done {
+        comment::Done::Rendered(body) => print!("{body}"),
+        comment::Done::Posted(Posted::Created { url, .. }) => println!("created {url}"),
+        comment::Done::Posted(Posted::Updated { url, .. }) => println!("updated {url}"),
     }
-    exit(Exit::Success)
+    match outcome.report {
+        comment::ReportState::Rendered => exit(Exit::Success),
+        comment::ReportState::Absent(NoReport::Missing) => {
+            eprintln!("note: the run left no report; the comment says so");
+            exit(Exit::Success)
+        }
+        comment::ReportState::Absent(NoReport::Refused(why)) => {
+            eprintln!("error: the report was refused ({why}); the comment says so");
+            exit(Exit::Usage)
+        }
+    }
 }
 
 fn record(args: RecordArgs) -> ExitCode {

@@ -47,6 +47,16 @@ fn directory_bytes(dir: &Path, limit: u64) -> Result<u64, GithubError> {
     Ok(total)
 }
 
+/// Whether the report directory has a `summary.json` at all (of whatever kind): without one
+/// the run left no report, which is not the same as a report that is refused.
+pub fn has_summary(dir: &Path) -> bool {
+    let path = RunDir {
+        dir: dir.to_path_buf(),
+    }
+    .summary();
+    std::fs::symlink_metadata(path).is_ok()
+}
+
 /// Reads the summary of an untrusted report directory, within the size caps.
 pub fn load_report(dir: &Path, max_artifact_bytes: u64) -> Result<RunSummary, GithubError> {
     if !dir.is_dir() {

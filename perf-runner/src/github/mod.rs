@@ -32,6 +32,10 @@ pub enum GithubError {
     /// The request did not get an answer.
     #[error("{0}")]
     Transport(String),
+    /// GitHub's answers were not safe to act on (a next-page link to another origin, paging
+    /// without end): nothing was posted.
+    #[error("{0}")]
+    Refused(String),
     /// Transient failures did not stop.
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp {

@@ -3,50 +3,137 @@
 //! [`crate::github::artifact`] reads it with size caps and identifier checks).
 //!
 //! What that means here: the summary is data, never included verbatim; every string from it
-//! is escaped ([`crate::report::escape`]); names that go into the hidden marker or a Mermaid
-//! chart must be plain identifiers; the body is capped below GitHub's 65,536-character limit,
-//! with a note when sections were left out. Numbers are formatted by us, so they are safe.
-//! The comment is informational: whether the check passes is decided by the perf workflow's
-//! exit code, which a pull request cannot forge through the artifact.
+//! is escaped ([`crate::report::escape`]) and shortened; names that go into the hidden marker
+//! or a Mermaid chart must be plain identifiers; every number is checked (finite, in a sane
+//! range) before it is formatted, and shown as "invalid" otherwise.
+//!
+//! The header (hidden marker, verdict line, check line, scenario shape) is bounded by
+//! construction (every list in it is capped with "and N more", every string shortened) and
+//! always kept; the sections after it are left out, with a note, when the body would pass the
+//! cap, which is below GitHub's 65,536-character limit. So the marker is always the first line
+//! and the verdict always shown.
+//!
+//! The verdict line is the report's own claim, written by the pull request's run. Next to it
+//! the comment states the check's conclusion that GitHub recorded for the workflow run
+//! ([`Links::conclusion`], from `workflow_run.conclusion`), and says so when they disagree.
 
 use crate::{
     compare::{Comparison, MetricComparison, Mode, Verdict},
     data::{comparison::NotMeasured, summary::RunSummary},
     report::{
         comparison::{NOT_MEASURED, no_verdict, not_measured_reason},
-        escape::{code, is_identifier, markdown_text},
+        escape::{code, is_identifier, markdown_text, truncate},
         format_value,
     },
 };
 
-/// GitHub rejects comment bodies over 65,536 characters; stay well below.
+/// GitHub rejects comment bodies over 65,536 characters; stay well below. Bodies are measured
+/// in bytes, which are never fewer than characters.
 pub const DEFAULT_MAX_CHARS: usize = 60_000;
+/// Longest name (metric, scenario, testbed) shown, in characters.
+const NAME_CHARS: usize = 80;
+/// Longest free text (a reason, a warning, a label) shown, in characters.
+const TEXT_CHARS: usize = 300;
+/// Regressed metrics named in the verdict line; the rest are counted.
+const VERDICT_NAMES: usize = 5;
+/// Bars in the chart; the rest are in the table.
+const CHART_BARS: usize = 30;
+/// Largest relative change shown (+100,000 %); a relative change is never below -100 %.
+const MAX_CHANGE: f64 = 1000.0;
+/// Largest magnitude of a measured value shown.
+const MAX_VALUE: f64 = 1e18;
 
 /// The hidden first line that identifies the sticky comment of a scenario.
 pub fn marker(scenario: &str) -> String {
     format!("<!-- swarmbench:perf-comment scenario={scenario} -->")
 }
 
-/// What the comment links to; all of it comes from the trusted workflow, not the artifact.
+/// What the trusted workflow tells the comment, none of it from the artifact: what to link to,
+/// the perf check's conclusion and the commit it ran on.
 #[derive(Debug, Clone, Default)]
 pub struct Links {
     /// The perf workflow run (`https://…/actions/runs/<id>`).
     pub run_url: Option<String>,
     /// Name of the artifact holding the full report and plots.
     pub artifact: Option<String>,
+    /// The perf workflow run's conclusion as GitHub recorded it (`workflow_run.conclusion`).
+    pub conclusion: Option<Conclusion>,
+    /// The commit the perf run was for (`workflow_run.head_sha`).
+    pub head_sha: Option<String>,
 }
 
-/// A body built from sections in priority order, cut before it would pass the cap.
+/// A check run's conclusion, as GitHub names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conclusion {
+    /// `success`
+    Success,
+    /// `failure`
+    Failure,
+    /// `cancelled`
+    Cancelled,
+    /// `timed_out`
+    TimedOut,
+    /// `action_required`
+    ActionRequired,
+    /// `neutral`
+    Neutral,
+    /// `skipped`
+    Skipped,
+    /// `stale`
+    Stale,
+    /// `startup_failure`
+    StartupFailure,
+}
+
+impl Conclusion {
+    /// GitHub's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conclusion::Success => "success",
+            Conclusion::Failure => "failure",
+            Conclusion::Cancelled => "cancelled",
+            Conclusion::TimedOut => "timed_out",
+            Conclusion::ActionRequired => "action_required",
+            Conclusion::Neutral => "neutral",
+            Conclusion::Skipped => "skipped",
+            Conclusion::Stale => "stale",
+            Conclusion::StartupFailure => "startup_failure",
+        }
+    }
+}
+
+/// Why a comment has no report to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoReport {
+    /// The run left no report (no artifact, or no summary in it).
+    Missing,
+    /// The artifact was there and refused; the reason is shown escaped.
+    Refused(String),
+}
+
+/// A body built from sections in priority order: the header always, then each section that
+/// still fits under the cap.
 struct Body {
     text: String,
     max: usize,
     omitted: Vec<&'static str>,
 }
 
+/// Room kept for the truncation note.
+const NOTE_ROOM: usize = 400;
+
 impl Body {
+    /// The header: bounded by construction, never left out.
+    fn new(header: String, max: usize) -> Self {
+        Self {
+            text: header,
+            max,
+            omitted: Vec::new(),
+        }
+    }
+
     fn push(&mut self, name: &'static str, section: &str) {
-        // Room is kept for the truncation note itself.
-        if self.omitted.is_empty() && self.text.len() + section.len() + 300 <= self.max {
+        if self.text.len() + section.len() + NOTE_ROOM <= self.max {
             self.text.push_str(section);
         } else {
             self.omitted.push(name);
@@ -66,38 +153,7 @@ impl Body {
 
 /// Renders the comment of a run.
 pub fn render(summary: &RunSummary, links: &Links, max_chars: usize) -> String {
-    let mut body = Body {
-        text: String::new(),
-        max: max_chars,
-        omitted: Vec::new(),
-    };
-    let s = &summary.scenario;
-    let shape = if s.nodes == 0 {
-        format!(
-            "{}, {} samples",
-            markdown_text(&s.topology),
-            summary.repetitions_done
-        )
-    } else {
-        format!(
-            "{} nodes, {}, {}",
-            s.nodes,
-            markdown_text(&s.transport),
-            super::repetitions_text(summary.repetitions_done, s.repetitions, "repetitions")
-        )
-    };
-    let header = format!(
-        "{}\n### swarmbench · {} · {}\n\n{shape}{}.\n\n",
-        marker(&s.name),
-        code(&s.name),
-        verdict_line(summary),
-        if summary.complete {
-            ""
-        } else {
-            " — **incomplete run**"
-        }
-    );
-    body.push("header", &header);
+    let mut body = Body::new(header(summary, links), max_chars);
     match &summary.comparison {
         Some(c) => {
             body.push("method", &format!("{}\n\n", method(c)));
@@ -111,37 +167,145 @@ pub fn render(summary: &RunSummary, links: &Links, max_chars: usize) -> String {
     }
     body.push("links", &links_line(links));
     if let Some(c) = &summary.comparison {
-        let mut reasons = String::from("<details><summary>Why each verdict</summary>\n\n");
-        for m in &c.metrics {
-            reasons.push_str(&format!(
-                "- {}: {}\n",
-                code(&m.name),
-                markdown_text(&m.reason)
-            ));
-        }
-        for m in &c.not_measured {
-            reasons.push_str(&format!(
-                "- {}: {}\n",
-                code(&m.name),
-                markdown_text(&not_measured_reason(m))
-            ));
-        }
-        for w in &c.warnings {
-            reasons.push_str(&format!("- warning: {}\n", markdown_text(w)));
-        }
-        reasons.push_str("\n</details>\n\n");
-        body.push("reasons", &reasons);
+        body.push("reasons", &reasons(c, max_chars / 4));
     }
-    body.push("measurements", &measurements(summary));
+    body.push("measurements", &measurements(summary, max_chars / 4));
     body.push("environment", &environment(summary));
     body.finish()
+}
+
+/// The comment of a run that left no usable report: it replaces a stale verdict.
+pub fn render_no_report(scenario: &str, links: &Links, why: &NoReport) -> String {
+    let commit = links
+        .head_sha
+        .as_deref()
+        .map_or("this commit".to_owned(), |sha| code(&truncate(sha, 40)));
+    let reason = match why {
+        NoReport::Missing => "The perf run left no report (no artifact, or no `summary.json` in it): nothing was measured that a verdict could rest on.".to_owned(),
+        NoReport::Refused(reason) => format!(
+            "The report in the artifact was refused: {}.",
+            markdown_text(&truncate(reason, TEXT_CHARS))
+        ),
+    };
+    let mut text = format!(
+        "{}\n### swarmbench · {} · ⛔ no report for {commit}\n\n{}\n\n{reason} An earlier verdict in this comment no longer applies.\n\n",
+        marker(scenario),
+        code(&truncate(scenario, NAME_CHARS)),
+        check_line(links.conclusion, None),
+    );
+    if let Some(url) = links.run_url.as_deref().filter(|u| is_safe_url(u)) {
+        text.push_str(&format!(
+            "What happened is in [the workflow run]({url}).\n\n"
+        ));
+    }
+    text
+}
+
+/// What the report says about the gate, to set against the check's conclusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportSays {
+    /// Nothing that fails the gate (no regression, information only, not compared).
+    Passes,
+    /// A regression.
+    Regressed,
+    /// No verdict (a failed or incomplete run): the perf command exits 3.
+    NoVerdict,
+}
+
+fn report_says(summary: &RunSummary) -> ReportSays {
+    if no_verdict(summary).is_some() {
+        ReportSays::NoVerdict
+    } else if summary
+        .comparison
+        .as_ref()
+        .is_some_and(Comparison::fails_gate)
+    {
+        ReportSays::Regressed
+    } else {
+        ReportSays::Passes
+    }
+}
+
+/// Marker, verdict line, check line and shape: never left out, so bounded by construction.
+fn header(summary: &RunSummary, links: &Links) -> String {
+    let s = &summary.scenario;
+    let shape = if s.nodes == 0 {
+        format!(
+            "{}, {} samples",
+            markdown_text(&truncate(&s.topology, NAME_CHARS)),
+            summary.repetitions_done
+        )
+    } else {
+        format!(
+            "{} nodes, {}, {}",
+            s.nodes,
+            markdown_text(&truncate(&s.transport, NAME_CHARS)),
+            super::repetitions_text(summary.repetitions_done, s.repetitions, "repetitions")
+        )
+    };
+    format!(
+        "{}\n### swarmbench · {} · {}\n\n{}\n\n{shape}{}.\n\n",
+        marker(&s.name),
+        code(&truncate(&s.name, NAME_CHARS)),
+        verdict_line(summary),
+        check_line(links.conclusion, Some(report_says(summary))),
+        if summary.complete {
+            ""
+        } else {
+            " — **incomplete run**"
+        }
+    )
+}
+
+/// GitHub's conclusion of the perf check, and whether the report agrees with it.
+fn check_line(conclusion: Option<Conclusion>, report: Option<ReportSays>) -> String {
+    let Some(conclusion) = conclusion else {
+        return "**Check:** not known here (no workflow run given): the verdict above is the report's own.".into();
+    };
+    let icon = match conclusion {
+        Conclusion::Success => "✅",
+        Conclusion::Failure | Conclusion::TimedOut | Conclusion::StartupFailure => "❌",
+        _ => "⚠️",
+    };
+    let mut line = format!(
+        "**Check:** {icon} `{}` (the perf workflow run's conclusion, as GitHub recorded it{})",
+        conclusion.as_str(),
+        if report.is_some() {
+            "; the verdict above is the report's, written by the pull request's run"
+        } else {
+            ""
+        }
+    );
+    let disagreement = match (conclusion, report) {
+        (Conclusion::Success, Some(ReportSays::Regressed)) => {
+            Some("the check passed, but the report claims a regression")
+        }
+        (Conclusion::Success, Some(ReportSays::NoVerdict)) => {
+            Some("the check passed, but the report has no verdict")
+        }
+        (Conclusion::Failure, Some(ReportSays::Passes)) => Some(
+            "the check failed, but the report shows no regression (a step outside the comparison may have failed: see the run)",
+        ),
+        _ => None,
+    };
+    if let Some(d) = disagreement {
+        line.push_str(&format!(
+            ".\n\n> ⚠️ **The report and the check disagree**: {d}. The check is what gates the pull request."
+        ));
+    } else {
+        line.push('.');
+    }
+    line
 }
 
 /// The verdict after the scenario's name: "no verdict" comes first, for a comparison that is
 /// none and for a run that did not finish or measured nothing, compared or not.
 fn verdict_line(summary: &RunSummary) -> String {
     if let Some(why) = no_verdict(summary) {
-        return format!("⛔ **no verdict**: {}", markdown_text(&why));
+        return format!(
+            "⛔ **no verdict**: {}",
+            markdown_text(&truncate(&why, TEXT_CHARS))
+        );
     }
     let Some(c) = &summary.comparison else {
         return "measured, not compared".into();
@@ -154,20 +318,24 @@ fn verdict_line(summary: &RunSummary) -> String {
     if let Some(why) = &c.informational {
         return format!(
             "ℹ️ for information only ({}): not a verdict; {} of {gated} gated metrics worse beyond the threshold",
-            markdown_text(why),
+            markdown_text(&truncate(why, TEXT_CHARS)),
             regressed.len()
         );
     }
     let inconclusive = c.inconclusive();
     if !regressed.is_empty() {
+        let mut names: Vec<String> = regressed
+            .iter()
+            .take(VERDICT_NAMES)
+            .map(|m| format!("{} {}", code(&truncate(&m.name, NAME_CHARS)), pct(m.change)))
+            .collect();
+        if regressed.len() > VERDICT_NAMES {
+            names.push(format!("and {} more", regressed.len() - VERDICT_NAMES));
+        }
         format!(
             "❌ **regression** in {} of {gated} gated metrics: {}",
             regressed.len(),
-            regressed
-                .iter()
-                .map(|m| format!("{} {}", code(&m.name), pct(m.change)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            names.join(", ")
         )
     } else if inconclusive.is_empty() {
         format!(
@@ -181,9 +349,36 @@ fn verdict_line(summary: &RunSummary) -> String {
     }
 }
 
+/// A relative change that can be one: finite, not below -100 %, not absurdly large.
+fn valid_change(x: f64) -> bool {
+    x.is_finite() && (-1.0..=MAX_CHANGE).contains(&x)
+}
+
+/// A relative change as a percentage; "invalid" when it cannot be one.
 fn pct(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| format!("{:+.1}%", v * 100.0))
+    match x {
+        None => "-".into(),
+        Some(v) if valid_change(v) => format!("{:+.1}%", v * 100.0),
+        Some(_) => "invalid".into(),
+    }
+}
+
+/// A probability; "invalid" outside [0, 1].
+fn probability(p: Option<f64>) -> String {
+    match p {
+        None => "-".into(),
+        Some(p) if p.is_finite() && (0.0..=1.0).contains(&p) => format!("{p:.4}"),
+        Some(_) => "invalid".into(),
+    }
+}
+
+/// A non-negative relative size (threshold, MDE) as a percentage; "invalid" otherwise.
+fn relative(x: f64) -> String {
+    if x.is_finite() && (0.0..=MAX_CHANGE).contains(&x) {
+        format!("{:.1}%", x * 100.0)
+    } else {
+        "invalid".into()
+    }
 }
 
 fn method(c: &Comparison) -> String {
@@ -191,51 +386,60 @@ fn method(c: &Comparison) -> String {
         Mode::Paired => "paired ABBA runs, Wilcoxon signed-rank on per-pair log-ratios",
         Mode::Unpaired => "unpaired, Mann–Whitney U against the stored baseline",
     };
+    let alpha = if c.alpha.is_finite() && c.alpha > 0.0 && c.alpha < 1.0 {
+        c.alpha.to_string()
+    } else {
+        "invalid".into()
+    };
     format!(
-        "Base: {} ({how}). Regression = Holm-adjusted p < {} **and** a change beyond the threshold; \"unchanged\" only when the test could have seen such a change.",
-        markdown_text(&c.base_label),
-        if c.alpha.is_finite() {
-            c.alpha
-        } else {
-            f64::NAN
-        }
+        "Base: {} ({how}). Regression = Holm-adjusted p < {alpha} **and** a change beyond the threshold; \"unchanged\" only when the test could have seen such a change.",
+        markdown_text(&truncate(&c.base_label, TEXT_CHARS)),
     )
 }
 
 fn value(v: f64, unit: &str) -> String {
-    if v.is_finite() {
-        format!("{} {}", format_value(v, unit), markdown_text(unit))
+    if v.is_finite() && v.abs() <= MAX_VALUE {
+        format!(
+            "{} {}",
+            format_value(v, unit),
+            markdown_text(&truncate(unit, 20))
+        )
     } else {
-        "-".into()
+        "invalid".into()
     }
+}
+
+fn name(m: &str) -> String {
+    code(&truncate(m, NAME_CHARS))
 }
 
 fn row(m: &MetricComparison) -> String {
     let verdict = match (m.verdict, m.mde) {
         (Verdict::Regressed, _) => "❌ regressed".to_owned(),
         (Verdict::Improved, _) => "🚀 improved".to_owned(),
-        (Verdict::Unchanged, Some(mde)) if mde.is_finite() => {
-            format!("unchanged (MDE {:.1}%)", mde * 100.0)
-        }
+        (Verdict::Unchanged, Some(mde)) => format!("unchanged (MDE {})", relative(mde)),
         (v, _) => v.to_string(),
     };
+    let ci = match m.change_ci {
+        None => "-".into(),
+        Some(ci) if valid_change(ci.low) && valid_change(ci.high) && ci.low <= ci.high => {
+            format!("{} … {}", pct(Some(ci.low)), pct(Some(ci.high)))
+        }
+        Some(_) => "invalid".into(),
+    };
     format!(
-        "| {}{} | {} | {} | {} | {} | {} | ±{:.1}% | {} |\n",
-        code(&m.name),
+        "| {}{} | {} | {} | {} | {} | {} | {} | {} |\n",
+        name(&m.name),
         if m.gated { "" } else { " (info)" },
         value(m.base_median, &m.unit),
         value(m.head_median, &m.unit),
         pct(m.change),
-        m.change_ci.map_or("-".into(), |ci| format!(
-            "{} … {}",
-            pct(Some(ci.low)),
-            pct(Some(ci.high))
-        )),
-        m.p_adjusted
-            .or(m.p_regression)
-            .filter(|p| p.is_finite())
-            .map_or("-".into(), |p| format!("{p:.4}")),
-        m.threshold * 100.0,
+        ci,
+        probability(m.p_adjusted.or(m.p_regression)),
+        match relative(m.threshold) {
+            t if t.ends_with('%') => format!("±{t}"),
+            invalid => invalid,
+        },
         verdict
     )
 }
@@ -244,7 +448,7 @@ fn row(m: &MetricComparison) -> String {
 fn not_measured_row(m: &NotMeasured) -> String {
     format!(
         "| {}{} | {} | {NOT_MEASURED} | - | - | - | - | {NOT_MEASURED} |\n",
-        code(&m.name),
+        name(&m.name),
         if m.gated { "" } else { " (info)" },
         value(m.base_median, &m.unit),
     )
@@ -269,7 +473,7 @@ fn table(c: &Comparison, max: usize) -> String {
     rows.sort_by_key(|(gated, _)| !gated);
     let mut left_out = 0;
     for (_, r) in rows {
-        if out.len() + r.len() > max {
+        if out.len() + r.len() + 100 > max {
             left_out += 1;
         } else {
             out.push_str(&r);
@@ -284,7 +488,64 @@ fn table(c: &Comparison, max: usize) -> String {
     out
 }
 
+/// Why each verdict, capped at `max` bytes with the rest counted.
+fn reasons(c: &Comparison, max: usize) -> String {
+    let lines = c
+        .metrics
+        .iter()
+        .map(|m| {
+            format!(
+                "- {}: {}\n",
+                name(&m.name),
+                markdown_text(&truncate(&m.reason, TEXT_CHARS))
+            )
+        })
+        .chain(c.not_measured.iter().map(|m| {
+            format!(
+                "- {}: {}\n",
+                name(&m.name),
+                markdown_text(&truncate(&not_measured_reason(m), TEXT_CHARS))
+            )
+        }))
+        .chain(
+            c.warnings
+                .iter()
+                .map(|w| format!("- warning: {}\n", markdown_text(&truncate(w, TEXT_CHARS)))),
+        );
+    let mut out = String::from("<details><summary>Why each verdict</summary>\n\n");
+    out.push_str(&capped_lines(lines, max));
+    out.push_str("\n</details>\n\n");
+    out
+}
+
+/// Lines up to `max` bytes, then "and N more".
+fn capped_lines(lines: impl Iterator<Item = String>, max: usize) -> String {
+    let mut out = String::new();
+    let mut left_out = 0usize;
+    for line in lines {
+        if left_out == 0 && out.len() + line.len() + 100 <= max {
+            out.push_str(&line);
+        } else {
+            left_out += 1;
+        }
+    }
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\nand {left_out} more in the artifact's report.\n"
+        ));
+    }
+    out
+}
+
 /// A Mermaid bar chart of the gated changes; only identifier-named metrics can be labels.
+///
+/// Mermaid's xychart draws every bar up from the bottom of the plot area, that is from the
+/// y-axis minimum, not from zero: on a -20..20 axis an unchanged metric gets a half-height bar
+/// and a drop a short one. So the axis starts at 0 and bars are sizes of change, in two series
+/// from 0: the first how much larger the head is, the second how much smaller (each metric has
+/// one non-zero bar); the label's sign says which. This holds for the Mermaid versions that
+/// have xychart (10.3 on; GitHub's docs name none, they render whatever `mermaid info` says):
+/// `BarPlot` draws from the plot's bottom edge in 10.x and 11.x alike.
 fn mermaid(c: &Comparison) -> String {
     let bars: Vec<(&str, f64)> = c
         .metrics
@@ -292,31 +553,32 @@ fn mermaid(c: &Comparison) -> String {
         .filter(|m| m.gated && is_identifier(&m.name))
         .filter_map(|m| {
             m.change
-                .filter(|v| v.is_finite())
+                .filter(|&v| valid_change(v))
                 .map(|v| (m.name.as_str(), (v * 1000.0).round() / 10.0))
         })
-        .take(30)
+        .take(CHART_BARS)
         .collect();
     if bars.is_empty() {
         return String::new();
     }
-    let bound = bars
+    let top = bars
         .iter()
         .fold(10.0f64, |acc, (_, v)| acc.max(v.abs()))
-        .min(1000.0)
         .ceil();
-    format!(
-        "```mermaid\nxychart-beta\n    title \"Change vs base (%), gated metrics\"\n    x-axis [{}]\n    y-axis \"change %\" {} --> {}\n    bar [{}]\n```\n\n",
+    let series = |keep: fn(f64) -> bool| {
         bars.iter()
-            .map(|(n, _)| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", "),
-        -bound,
-        bound,
-        bars.iter()
-            .map(|(_, v)| v.clamp(-bound, bound).to_string())
+            .map(|&(_, v)| if keep(v) { v.abs() } else { 0.0 }.to_string())
             .collect::<Vec<_>>()
             .join(", ")
+    };
+    format!(
+        "```mermaid\nxychart-beta\n    title \"Size of change vs base (%), gated metrics: + larger, - smaller\"\n    x-axis [{}]\n    y-axis \"|change| %\" 0 --> {top}\n    bar [{}]\n    bar [{}]\n```\n\n",
+        bars.iter()
+            .map(|&(n, v)| format!("\"{}{n}\"", if v < 0.0 { "- " } else { "+ " }))
+            .collect::<Vec<_>>()
+            .join(", "),
+        series(|v| v > 0.0),
+        series(|v| v < 0.0),
     )
 }
 
@@ -326,7 +588,10 @@ fn links_line(links: &Links) -> String {
         .as_deref()
         .filter(|u| is_safe_url(u))
         .map(|u| format!("[the workflow run]({u})"));
-    let artifact = links.artifact.as_deref().map(code);
+    let artifact = links
+        .artifact
+        .as_deref()
+        .map(|a| code(&truncate(a, NAME_CHARS)));
     match (run, artifact) {
         (Some(run), Some(a)) => format!(
             "Full report with PNG/SVG plots: artifact {a} of {run} ([artifacts]({}#artifacts)).\n\n",
@@ -347,21 +612,22 @@ fn is_safe_url(u: &str) -> bool {
         && !u.contains(['(', ')', '[', ']'])
 }
 
-fn measurements(summary: &RunSummary) -> String {
+fn measurements(summary: &RunSummary, max: usize) -> String {
     let mut out = String::from(
         "<details><summary>Measurements of this run</summary>\n\n| metric | median | min | max | n |\n|---|---:|---:|---:|---:|\n",
     );
-    for m in &summary.metrics {
-        let Some(st) = &m.summary else { continue };
-        out.push_str(&format!(
+    let rows = summary.metrics.iter().filter_map(|m| {
+        let st = m.summary.as_ref()?;
+        Some(format!(
             "| {} | {} | {} | {} | {} |\n",
-            code(&m.name),
+            name(&m.name),
             value(st.median, &m.unit),
             value(st.min, &m.unit),
             value(st.max, &m.unit),
             st.n
-        ));
-    }
+        ))
+    });
+    out.push_str(&capped_lines(rows, max));
     out.push_str("\n</details>\n\n");
     out
 }
@@ -373,13 +639,13 @@ fn environment(summary: &RunSummary) -> String {
         summary
             .testbed
             .as_ref()
-            .map_or(String::new(), |t| format!("testbed {}: ", code(t.as_str()))),
-        markdown_text(&e.cpu_model),
+            .map_or(String::new(), |t| format!("testbed {}: ", name(t.as_str()))),
+        markdown_text(&truncate(&e.cpu_model, NAME_CHARS)),
         e.cores,
-        markdown_text(&e.os),
-        markdown_text(&e.kernel),
-        markdown_text(&e.rustc),
-        markdown_text(&e.network_backend),
+        markdown_text(&truncate(&e.os, NAME_CHARS)),
+        markdown_text(&truncate(&e.kernel, NAME_CHARS)),
+        markdown_text(&truncate(&e.rustc, NAME_CHARS)),
+        markdown_text(&truncate(&e.network_backend, NAME_CHARS)),
         code(&summary.revision.commit.chars().take(40).collect::<String>()),
         if summary.revision.dirty {
             " (uncommitted changes)"
@@ -429,13 +695,239 @@ mod tests {
         s
     }
 
-    #[test]
-    fn comment_has_marker_verdict_table_chart_and_links() {
-        let links = Links {
+    fn links(conclusion: Option<Conclusion>) -> Links {
+        Links {
             run_url: Some("https://github.com/o/r/actions/runs/42".into()),
             artifact: Some("perf-report".into()),
-        };
-        let body = render(&compared(), &links, DEFAULT_MAX_CHARS);
+            conclusion,
+            head_sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        }
+    }
+
+    /// Marker first, the verdict line in the first lines, under the cap.
+    fn assert_header_intact(body: &str, verdict: &str) {
+        assert!(
+            body.starts_with(
+                "<!-- swarmbench:perf-comment scenario=small -->\n### swarmbench · `small` · "
+            ),
+            "{}",
+            &body[..body.len().min(500)]
+        );
+        let head: String = body.lines().take(3).collect::<Vec<_>>().join("\n");
+        assert!(head.contains(verdict), "{head}");
+        assert!(body.len() <= DEFAULT_MAX_CHARS, "{} bytes", body.len());
+        assert!(body.contains("**Check:**"), "{}", &body[..1000]);
+    }
+
+    #[test]
+    fn the_header_survives_hostile_sizes_and_lists_are_capped() {
+        let huge = "x".repeat(1 << 20);
+        // A 1 MB metric name that regressed.
+        let mut s = compared();
+        s.comparison.as_mut().unwrap().metrics[0].name = huge.clone();
+        let body = render(&s, &links(Some(Conclusion::Failure)), DEFAULT_MAX_CHARS);
+        assert_header_intact(&body, "❌ **regression** in 1 of 2 gated metrics: `xxxx");
+        // A 1 MB transport string.
+        let mut s = compared();
+        s.scenario.transport = huge.clone();
+        s.scenario.topology = huge.clone();
+        let body = render(&s, &links(Some(Conclusion::Failure)), DEFAULT_MAX_CHARS);
+        assert_header_intact(&body, "❌ **regression**");
+        // 40,000 regressed metrics.
+        let mut s = compared();
+        let c = s.comparison.as_mut().unwrap();
+        let template = c.metrics[0].clone();
+        c.metrics = (0..40_000)
+            .map(|i| {
+                let mut m = template.clone();
+                m.name = format!("m{i}_{}", "y".repeat(100));
+                m.reason = "z".repeat(10_000);
+                m
+            })
+            .collect();
+        let body = render(&s, &links(Some(Conclusion::Failure)), DEFAULT_MAX_CHARS);
+        assert_header_intact(&body, "❌ **regression** in 40000 of 40000 gated metrics: ");
+        let first_lines: String = body.lines().take(3).collect();
+        assert!(first_lines.contains(", and 39995 more"), "{first_lines}");
+        assert!(first_lines.len() < 2_000, "{first_lines}");
+        assert!(body.contains("more rows in the artifact's report"));
+        assert_eq!(
+            body.matches("<details>").count(),
+            body.matches("</details>").count()
+        );
+        // A 1 MB reason for no verdict, and a small cap: the header stays whole.
+        let mut s = compared();
+        s.complete = false;
+        s.failures.push(crate::data::summary::Failure {
+            repetition: 1,
+            warmup: false,
+            message: huge.clone(),
+        });
+        let body = render(&s, &links(Some(Conclusion::Failure)), 3_000);
+        assert!(body.starts_with(&marker("small")));
+        assert!(
+            body.contains("⛔ **no verdict**: the run did not finish"),
+            "{body}"
+        );
+        assert!(body.len() <= 3_000, "{}", body.len());
+        assert!(body.contains("Truncated to stay under GitHub's comment size limit"));
+    }
+
+    #[test]
+    fn the_checks_conclusion_is_stated_and_a_disagreement_said() {
+        let body = render(
+            &compared(),
+            &links(Some(Conclusion::Failure)),
+            DEFAULT_MAX_CHARS,
+        );
+        assert!(body.contains("**Check:** ❌ `failure`"), "{body}");
+        assert!(!body.contains("disagree"), "{body}");
+        // The report claims a regression, the check passed.
+        let body = render(
+            &compared(),
+            &links(Some(Conclusion::Success)),
+            DEFAULT_MAX_CHARS,
+        );
+        assert!(body.contains("**Check:** ✅ `success`"), "{body}");
+        assert!(
+            body.contains("**The report and the check disagree**: the check passed, but the report claims a regression"),
+            "{body}"
+        );
+        // The report shows no regression, the check failed.
+        let mut s = compared();
+        s.comparison.as_mut().unwrap().metrics.remove(0);
+        let body = render(&s, &links(Some(Conclusion::Failure)), DEFAULT_MAX_CHARS);
+        assert!(
+            body.contains("the check failed, but the report shows no regression"),
+            "{body}"
+        );
+        // A failed run's report says no verdict; the check passed: disagreement.
+        let body = render(
+            &crate::report::comparison::fixtures::failed(true),
+            &links(Some(Conclusion::Success)),
+            DEFAULT_MAX_CHARS,
+        );
+        assert!(body.contains("the report has no verdict"), "{body}");
+        // Without a workflow run, the comment says the verdict is the report's own.
+        let body = render(&compared(), &Links::default(), DEFAULT_MAX_CHARS);
+        assert!(body.contains("**Check:** not known here"), "{body}");
+    }
+
+    #[test]
+    fn a_missing_or_refused_report_replaces_the_verdict() {
+        let body = render_no_report(
+            "standard",
+            &links(Some(Conclusion::Failure)),
+            &NoReport::Missing,
+        );
+        assert!(
+            body.starts_with(
+                "<!-- swarmbench:perf-comment scenario=standard -->\n### swarmbench · `standard` · ⛔ no report for `0123456789abcdef0123456789abcdef01234567`\n"
+            ),
+            "{body}"
+        );
+        assert!(body.contains("**Check:** ❌ `failure`"), "{body}");
+        assert!(body.contains("no longer applies"), "{body}");
+        assert!(
+            body.contains("(the perf workflow run's conclusion, as GitHub recorded it).")
+                && body.contains("[the workflow run](https://github.com/o/r/actions/runs/42)")
+                && !body.contains("verdict above")
+                && !body.contains("Full report"),
+            "{body}"
+        );
+        let body = render_no_report(
+            "standard",
+            &links(Some(Conclusion::Success)),
+            &NoReport::Refused(format!("<script>{}", "x".repeat(1 << 20))),
+        );
+        assert!(!body.contains("<script"), "{body}");
+        assert!(body.len() < 2_000, "{}", body.len());
+        assert!(
+            !body.contains('✅') || body.contains("**Check:** ✅"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn impossible_numbers_render_as_invalid() {
+        let mut s = compared();
+        let c = s.comparison.as_mut().unwrap();
+        c.alpha = f64::NAN;
+        let m = &mut c.metrics[0];
+        m.change = Some(f64::INFINITY);
+        m.threshold = f64::INFINITY;
+        m.p_adjusted = Some(-5.0);
+        m.base_median = f64::NEG_INFINITY;
+        m.change_ci = Some(crate::stats::bootstrap::Interval {
+            low: 3.0,
+            high: -2.0,
+        });
+        let m = &mut c.metrics[1];
+        m.change = Some(-7.0);
+        m.mde = Some(f64::NAN);
+        m.head_median = 1e300;
+        let body = render(&s, &links(None), DEFAULT_MAX_CHARS);
+        for bad in ["inf", "NaN", "-5.0000", "-700.0%", "e300", "1e300"] {
+            assert!(!body.contains(bad), "{bad} in {body}");
+        }
+        assert!(body.contains("`gossip_latency_ms_p50` invalid"), "{body}");
+        assert!(body.contains("p < invalid"), "{body}");
+        assert!(
+            body.contains("| invalid | invalid | invalid | invalid |"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn chart_bars_start_at_zero() {
+        let mut s = compared();
+        let c = s.comparison.as_mut().unwrap();
+        let template = c.metrics[1].clone();
+        c.metrics.clear();
+        for (name, change) in [("flat", 0.0), ("up", 0.078), ("down", -0.137)] {
+            let mut m = template.clone();
+            m.name = name.into();
+            m.change = Some(change);
+            c.metrics.push(m);
+        }
+        let body = render(&s, &links(None), DEFAULT_MAX_CHARS);
+        let chart = body
+            .split("```mermaid\n")
+            .nth(1)
+            .unwrap()
+            .split("```")
+            .next()
+            .unwrap();
+        assert_eq!(
+            chart,
+            "xychart-beta\n    title \"Size of change vs base (%), gated metrics: + larger, - smaller\"\n    x-axis [\"+ flat\", \"+ up\", \"- down\"]\n    y-axis \"|change| %\" 0 --> 14\n    bar [0, 7.8, 0]\n    bar [0, 0, 13.7]\n",
+        );
+        // Mermaid's BarPlot (10.x and 11.x): a bar reaches from the plot's bottom edge, the
+        // axis minimum, up to the value's scaled position. With that geometry on this chart's
+        // axis, a bar's height is proportional to the size of its change and 0 % draws none.
+        let (min, max) = (0.0, 14.0);
+        let plot_height = 400.0;
+        let height = |v: f64| plot_height * (v - min) / (max - min);
+        let series: Vec<Vec<f64>> = chart
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("bar ["))
+            .map(|l| {
+                l.trim_end_matches(']')
+                    .split(", ")
+                    .map(|v| v.parse().unwrap())
+                    .collect()
+            })
+            .collect();
+        let drawn: Vec<f64> = (0..3)
+            .map(|i| series.iter().map(|s| height(s[i])).fold(0.0, f64::max))
+            .collect();
+        assert_eq!(drawn[0], 0.0);
+        assert!((drawn[1] / drawn[2] - 7.8 / 13.7).abs() < 1e-9, "{drawn:?}");
+    }
+
+    #[test]
+    fn comment_has_marker_verdict_table_chart_and_links() {
+        let body = render(&compared(), &links(None), DEFAULT_MAX_CHARS);
         assert!(
             body.starts_with("<!-- swarmbench:perf-comment scenario=small -->\n"),
             "{body}"
@@ -510,6 +1002,7 @@ mod tests {
         let links = Links {
             run_url: Some("https://evil.example/x)](javascript:alert(1)".into()),
             artifact: Some("a`b".into()),
+            ..Links::default()
         };
         let body = render(&s, &links, DEFAULT_MAX_CHARS);
         assert!(
@@ -587,8 +1080,11 @@ mod tests {
             "{}",
             &body[body.len() - 500..]
         );
-        assert!(body.contains("Truncated to stay under GitHub's comment size limit; left out: "));
-        assert!(body.contains("reasons"));
+        // The reasons are capped inside their section, with the rest counted.
+        assert!(
+            body.contains(" more in the artifact's report.\n\n</details>"),
+            "{body}"
+        );
         assert_eq!(
             body.matches("<details>").count(),
             body.matches("</details>").count()
