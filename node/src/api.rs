@@ -65,10 +65,16 @@ pub struct DhtGetResponse {
     pub key: String,
     /// The value found.
     pub value: String,
-    /// The peer that answered, or `None` when found in the local store.
-    pub from: Option<String>,
-    /// Start of the lookup to first record found, microseconds.
+    /// The remote peer whose record answered the lookup (never this node: the lookup skips
+    /// the local store).
+    pub from: String,
+    /// Start of the lookup to the first record received from a remote peer, microseconds.
     pub elapsed_us: u64,
+    /// Whether this node also held the record in its own store (not used for the answer).
+    pub local_hit: bool,
+    /// Kademlia requests the lookup had sent when the first remote record arrived: 1 to α (3)
+    /// for a one-hop lookup, more as the lookup walks closer to the key.
+    pub peers_queried: u32,
 }
 
 /// `POST /gossip/publish` request.

@@ -195,10 +195,17 @@ pub struct EventLoop {
     events: IndexedLog<NodeEvent>,
     pending_puts:
         HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtPutResponse, OpError>>)>,
-    pending_gets:
-        HashMap<kad::QueryId, (Instant, oneshot::Sender<Result<DhtGetResponse, OpError>>)>,
+    pending_gets: HashMap<kad::QueryId, PendingGet>,
     metrics: NodeMetrics,
     libp2p_metrics: libp2p_metrics::Metrics,
+}
+
+/// A `/dht/get` waiting for a record from a remote peer.
+struct PendingGet {
+    started: Instant,
+    /// Whether this node held the record itself when the lookup began.
+    local_hit: bool,
+    reply: oneshot::Sender<Result<DhtGetResponse, OpError>>,
 }
 
 /// Why the node could not start.
@@ -406,12 +413,21 @@ impl EventLoop {
                 }
             }
             Command::DhtGet { key, reply } => {
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .kad
-                    .get_record(kad::RecordKey::new(&key));
-                self.pending_gets.insert(id, (Instant::now(), reply));
+                let key = kad::RecordKey::new(&key);
+                let kad = &mut self.swarm.behaviour_mut().kad;
+                let local_hit = kad::store::RecordStore::get(kad.store_mut(), &key).is_some();
+                // libp2p-kad reports a record in the local store as the query's first result
+                // and goes on to ask the closest peers: the answer waits for theirs.
+                let started = Instant::now();
+                let id = kad.get_record(key);
+                self.pending_gets.insert(
+                    id,
+                    PendingGet {
+                        started,
+                        local_hit,
+                        reply,
+                    },
+                );
             }
             Command::Publish { size, id, reply } => {
                 let _ = reply.send(self.publish(size, id));
@@ -612,14 +628,19 @@ impl EventLoop {
                 self.top_up_connections();
             }
             kad::Event::InboundRequest { .. } => fault::inject_delay(),
-            kad::Event::OutboundQueryProgressed { id, result, .. } => {
-                self.on_query_progress(id, result)
-            }
+            kad::Event::OutboundQueryProgressed {
+                id, result, stats, ..
+            } => self.on_query_progress(id, result, &stats),
             _ => {}
         }
     }
 
-    fn on_query_progress(&mut self, id: kad::QueryId, result: kad::QueryResult) {
+    fn on_query_progress(
+        &mut self,
+        id: kad::QueryId,
+        result: kad::QueryResult,
+        stats: &kad::QueryStats,
+    ) {
         match result {
             kad::QueryResult::PutRecord(result) => {
                 let Some((started, reply)) = self.pending_puts.remove(&id) else {
@@ -650,46 +671,68 @@ impl EventLoop {
                 };
                 let _ = reply.send(answer);
             }
-            kad::QueryResult::GetRecord(result) => {
-                let found = matches!(result, Ok(kad::GetRecordOk::FoundRecord(_)));
-                let Some((started, reply)) = self.pending_gets.remove(&id) else {
-                    return;
-                };
-                fault::inject_delay();
-                let elapsed = started.elapsed();
-                let answer = match result {
-                    Ok(kad::GetRecordOk::FoundRecord(peer_record)) => {
-                        self.metrics.observe_dht("get", "ok", elapsed.as_secs_f64());
-                        let record = peer_record.record;
-                        Ok(DhtGetResponse {
-                            key: String::from_utf8_lossy(record.key.as_ref()).into_owned(),
-                            value: String::from_utf8_lossy(&record.value).into_owned(),
-                            from: peer_record.peer.map(|p| p.to_string()),
-                            elapsed_us: elapsed.as_micros() as u64,
-                        })
-                    }
-                    Ok(kad::GetRecordOk::FinishedWithNoAdditionalRecord { .. })
-                    | Err(kad::GetRecordError::NotFound { .. }) => {
-                        self.metrics
-                            .observe_dht("get", "not_found", elapsed.as_secs_f64());
-                        Err(OpError::NotFound(
-                            "no record under this key in the DHT".into(),
-                        ))
-                    }
-                    Err(e @ kad::GetRecordError::Timeout { .. }) => {
-                        self.metrics
-                            .observe_dht("get", "failed", elapsed.as_secs_f64());
-                        Err(OpError::Timeout(format!("dht get failed: {e}")))
-                    }
-                };
-                let _ = reply.send(answer);
-                // The first record answers the request; stop querying further peers.
-                if found && let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
-                    query.finish();
-                }
-            }
+            kad::QueryResult::GetRecord(result) => self.on_get_progress(id, result, stats),
             _ => {}
         }
+    }
+
+    /// A `/dht/get` is answered by the first record a remote peer returns; the local store's
+    /// copy (reported first by libp2p-kad, with no peer) only sets `local_hit`. A lookup that
+    /// ends without a remote record is 404 even when the record is held locally: the request
+    /// measures a lookup over the network, never a hash-map hit.
+    fn on_get_progress(
+        &mut self,
+        id: kad::QueryId,
+        result: Result<kad::GetRecordOk, kad::GetRecordError>,
+        stats: &kad::QueryStats,
+    ) {
+        if let Ok(kad::GetRecordOk::FoundRecord(kad::PeerRecord { peer: None, .. })) = &result {
+            return;
+        }
+        let Some(pending) = self.pending_gets.remove(&id) else {
+            return;
+        };
+        fault::inject_delay();
+        let elapsed = pending.started.elapsed();
+        let answer = match result {
+            Ok(kad::GetRecordOk::FoundRecord(kad::PeerRecord {
+                peer: Some(peer),
+                record,
+            })) => {
+                self.metrics.observe_dht("get", "ok", elapsed.as_secs_f64());
+                // The first remote record answers the request; stop querying further peers.
+                if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                    query.finish();
+                }
+                Ok(DhtGetResponse {
+                    key: String::from_utf8_lossy(record.key.as_ref()).into_owned(),
+                    value: String::from_utf8_lossy(&record.value).into_owned(),
+                    from: peer.to_string(),
+                    elapsed_us: elapsed.as_micros() as u64,
+                    local_hit: pending.local_hit,
+                    peers_queried: stats.num_requests(),
+                })
+            }
+            Ok(kad::GetRecordOk::FoundRecord(kad::PeerRecord { peer: None, .. })) => {
+                unreachable!("local records return above")
+            }
+            Ok(kad::GetRecordOk::FinishedWithNoAdditionalRecord { .. })
+            | Err(kad::GetRecordError::NotFound { .. }) => {
+                self.metrics
+                    .observe_dht("get", "not_found", elapsed.as_secs_f64());
+                Err(OpError::NotFound(if pending.local_hit {
+                    "no remote peer returned the record (this node holds it, which a lookup does not count)".into()
+                } else {
+                    "no record under this key in the DHT".into()
+                }))
+            }
+            Err(e @ kad::GetRecordError::Timeout { .. }) => {
+                self.metrics
+                    .observe_dht("get", "failed", elapsed.as_secs_f64());
+                Err(OpError::Timeout(format!("dht get failed: {e}")))
+            }
+        };
+        let _ = pending.reply.send(answer);
     }
 
     /// Dials routing-table peers until `target_peers` are connected or being dialed.
