@@ -59,6 +59,12 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         idle_timeout: Duration::from_secs(config.idle_timeout_s),
     };
     let swarm = network::build_swarm(&options, &mut registry)?;
+    tracing::info!(
+        peer_id = %swarm.local_peer_id(),
+        transport = config.transport.as_str(),
+        version = env!("CARGO_PKG_VERSION"),
+        "starting"
+    );
     let libp2p_metrics = libp2p::metrics::Metrics::new(&mut registry);
     let node_metrics = NodeMetrics::register(&mut registry);
 
@@ -118,12 +124,13 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         .and_then(|()| stdout.flush())
         .map_err(NodeError::Stdout)?;
     drop(stdout);
-    tracing::info!(peer_id = %event_loop.peer_id(), %control_addr, "ready");
+    tracing::info!(control = %format!("http://{control_addr}"), "ready");
 
     event_loop.join(&config.external);
     event_loop.run(shutdown_rx).await;
     // In-flight HTTP requests get a moment to finish; the contract allows 2 s for the whole exit.
     let _ = tokio::time::timeout(Duration::from_millis(500), http).await;
+    tracing::info!("stopped");
     Ok(())
 }
 

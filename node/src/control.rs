@@ -245,6 +245,7 @@ async fn metrics(State(s): State<ControlState>, headers: HeaderMap) -> Response 
 }
 
 async fn shutdown(State(s): State<ControlState>) -> StatusCode {
+    tracing::info!("POST /shutdown: shutting down");
     let _ = s.shutdown.send(true);
     StatusCode::ACCEPTED
 }
