@@ -15,7 +15,7 @@ use crate::{
     event_loop::{EventLoop, EventLoopConfig, StartError},
     metrics::NodeMetrics,
     network::{self, BuildError, SwarmOptions},
-    perf_protocol,
+    perf_protocol, serve,
 };
 
 /// How long listeners get to report their addresses at start.
@@ -102,14 +102,11 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         topic: config.topic.clone(),
         shutdown: shutdown_tx,
     };
-    let mut http_shutdown = shutdown_rx.clone();
-    let http = tokio::spawn(
-        axum::serve(listener, control::router(state))
-            .with_graceful_shutdown(async move {
-                let _ = http_shutdown.wait_for(|stop| *stop).await;
-            })
-            .into_future(),
-    );
+    let http = tokio::spawn(serve::serve(
+        listener,
+        control::router(state),
+        shutdown_rx.clone(),
+    ));
 
     let ready = json!({
         "event": "ready",
