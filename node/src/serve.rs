@@ -17,10 +17,12 @@
 //!   first and never races the server's close). A request head that started but did not finish in
 //!   time gets a `408` JSON answer before the close. Request bodies have their own deadline,
 //!   `control::BODY_TIMEOUT`, enforced by the router.
-//! - **Lingering close**: a request answered before its body was read (`413`, `408`) leaves
-//!   unread bytes, and closing a socket with unread bytes resets the connection, which can destroy
-//!   the answer before the client reads it. So the server shuts down its side and reads and
-//!   discards what the client still sends, for at most [`LINGER_TIMEOUT`], before it closes.
+//! - **Lingering close**: a request answered before it was read to its end (a `413` or `408`
+//!   from the router, which then says `Connection: close`, or a `408` for a head cut off by its
+//!   deadline) leaves unread bytes, and closing a socket with unread bytes resets the
+//!   connection, which can destroy the answer before the client reads it. So the server shuts
+//!   down its side and reads and discards what the client still sends, for at most
+//!   [`LINGER_TIMEOUT`], before it closes. Other closes (idle, shutdown) do not linger.
 
 use std::{
     collections::BTreeMap,
@@ -38,7 +40,7 @@ use std::{
 use axum::{
     Router,
     body::Body,
-    http::{Request, Response},
+    http::{Request, Response, header},
 };
 use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::rt::TokioIo;
@@ -210,6 +212,11 @@ struct ConnState {
     finished: AtomicU64,
     /// Set once the accept loop picked this connection to close.
     evicted: AtomicBool,
+    /// Set when the router answered with `Connection: close` (`408`, `413`): the request was not
+    /// read to its end, so the close lingers.
+    linger: AtomicBool,
+    /// Set once the connection has answered for the last time and is only draining.
+    lingering: AtomicBool,
     /// Tells the connection's task to close it.
     evict: Notify,
 }
@@ -278,8 +285,17 @@ async fn serve_connection(
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let serving = Serving::start(&conn);
         let answer = router.clone().call(request.map(Body::new));
+        let conn = Arc::clone(&conn);
         async move {
             let response: Result<Response<Body>, Infallible> = answer.await;
+            if let Ok(response) = &response
+                && response
+                    .headers()
+                    .get(header::CONNECTION)
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+            {
+                conn.linger.store(true, Ordering::Release);
+            }
             drop(serving);
             response
         }
@@ -303,6 +319,13 @@ async fn serve_connection(
                 break;
             }
             _ = shutdown.wait_for(|stop| *stop), if !stopping => {
+                if slot.conn.lingering.load(Ordering::Acquire)
+                    || slot.conn.started.load(Ordering::Acquire) == 0
+                {
+                    // Its last answer is out and only its client's rest was being drained,
+                    // or no request ever came (hyper would wait for one).
+                    break;
+                }
                 // Finishes the request in progress, if any, then closes.
                 connection.as_mut().graceful_shutdown();
                 stopping = true;
@@ -445,6 +468,7 @@ impl Deadlines {
     fn start_linger(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(Pin::new(&mut self.stream).poll_shutdown(cx))?;
         self.drained = Some(0);
+        self.conn.lingering.store(true, Ordering::Release);
         self.timer.as_mut().reset(Instant::now() + LINGER_TIMEOUT);
         self.armed = None;
         Poll::Ready(Ok(()))
@@ -531,10 +555,14 @@ impl AsyncWrite for Deadlines {
         Poll::Ready(Ok(()))
     }
 
-    /// Hyper's close after its last answer: send FIN, then linger (see the module docs).
+    /// Hyper's close after its last answer: send FIN, then linger if the last request was
+    /// answered before it was read to its end (see the module docs).
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if this.drained.is_none() {
+            if !this.conn.linger.load(Ordering::Acquire) {
+                return Pin::new(&mut this.stream).poll_shutdown(cx);
+            }
             ready!(this.start_linger(cx))?;
         }
         this.poll_drain(cx).map(Ok)
