@@ -15,7 +15,7 @@ use crate::{
     event_loop::{EventLoop, EventLoopConfig, StartError},
     metrics::NodeMetrics,
     network::{self, BuildError, SwarmOptions},
-    perf_protocol,
+    perf_protocol, serve,
 };
 
 /// How long listeners get to report their addresses at start.
@@ -59,6 +59,12 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         idle_timeout: Duration::from_secs(config.idle_timeout_s),
     };
     let swarm = network::build_swarm(&options, &mut registry)?;
+    tracing::info!(
+        peer_id = %swarm.local_peer_id(),
+        transport = config.transport.as_str(),
+        version = env!("CARGO_PKG_VERSION"),
+        "starting"
+    );
     let libp2p_metrics = libp2p::metrics::Metrics::new(&mut registry);
     let node_metrics = NodeMetrics::register(&mut registry);
 
@@ -96,14 +102,11 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         topic: config.topic.clone(),
         shutdown: shutdown_tx,
     };
-    let mut http_shutdown = shutdown_rx.clone();
-    let http = tokio::spawn(
-        axum::serve(listener, control::router(state))
-            .with_graceful_shutdown(async move {
-                let _ = http_shutdown.wait_for(|stop| *stop).await;
-            })
-            .into_future(),
-    );
+    let http = tokio::spawn(serve::serve(
+        listener,
+        control::router(state),
+        shutdown_rx.clone(),
+    ));
 
     let ready = json!({
         "event": "ready",
@@ -118,12 +121,13 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         .and_then(|()| stdout.flush())
         .map_err(NodeError::Stdout)?;
     drop(stdout);
-    tracing::info!(peer_id = %event_loop.peer_id(), %control_addr, "ready");
+    tracing::info!(control = %format!("http://{control_addr}"), "ready");
 
     event_loop.join(&config.external);
     event_loop.run(shutdown_rx).await;
     // In-flight HTTP requests get a moment to finish; the contract allows 2 s for the whole exit.
     let _ = tokio::time::timeout(Duration::from_millis(500), http).await;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -1,20 +1,26 @@
 //! The HTTP control API: the runner's only way into a node.
 //!
 //! Handlers hold a [`Client`] and never touch the swarm. Every failure is a JSON
-//! `{"error": "..."}` with a 4xx/5xx status; a malformed request never takes the node down.
+//! `{"error": "..."}` with a 4xx/5xx status, extractor rejections included; a malformed request
+//! never takes the node down. [`read_body`] reads every request body up front, within
+//! [`MAX_BODY_BYTES`] and [`BODY_TIMEOUT`]; `serve.rs` serves the router with the connection
+//! limits and header deadlines.
 
 use std::{sync::Arc, time::Duration};
 
 use axum::{
     Json, Router,
+    body::Body,
     extract::{
-        DefaultBodyLimit, Path, Query, State,
-        rejection::{JsonRejection, QueryRejection},
+        DefaultBodyLimit, Path, Query, Request, State,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
     },
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use futures::StreamExt;
 use libp2p::PeerId;
 use prometheus_client::registry::Registry;
 use serde::Deserialize;
@@ -30,6 +36,9 @@ use crate::{
 
 /// Largest request body accepted; larger ones get 413. DHT values up to the store's limit fit.
 pub const MAX_BODY_BYTES: usize = MAX_DHT_VALUE_BYTES + 4096;
+/// How long a client has to send a whole request body (from the end of its head); a slower one
+/// gets 408 and the connection is closed. A body of [`MAX_BODY_BYTES`] takes milliseconds.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a perf transfer may take before the request fails.
 const PERF_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -80,6 +89,15 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError(
+            rejection.status(),
+            format!("invalid path: {}", rejection.body_text()),
+        )
+    }
+}
+
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError(
@@ -107,7 +125,74 @@ pub fn router(state: ControlState) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(read_body))
         .with_state(state)
+}
+
+/// Reads the whole request body before routing, so that no handler ever waits on a client:
+/// a declared `Content-Length` over [`MAX_BODY_BYTES`] gets 413 at once, without reading the
+/// body; a body that turns out larger gets 413 as soon as it does; one not received within
+/// [`BODY_TIMEOUT`] gets 408. These answers close the connection (its unread rest cannot be
+/// told from a next request).
+async fn read_body(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(declared) = declared
+        && declared > MAX_BODY_BYTES as u64
+    {
+        return closing(ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "request body of {declared} bytes (Content-Length) exceeds the limit of {MAX_BODY_BYTES} bytes"
+            ),
+        ));
+    }
+    let (parts, body) = request.into_parts();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, collect_body(body)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return closing(e),
+        Err(_) => {
+            return closing(ApiError(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("request body not received within {BODY_TIMEOUT:?}"),
+            ));
+        }
+    };
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The whole body, at most [`MAX_BODY_BYTES`].
+async fn collect_body(body: Body) -> Result<Body, ApiError> {
+    let mut chunks = body.into_data_stream();
+    let mut whole = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {e}"),
+            )
+        })?;
+        if whole.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body exceeds the limit of {MAX_BODY_BYTES} bytes"),
+            ));
+        }
+        whole.extend_from_slice(&chunk);
+    }
+    Ok(Body::from(whole))
+}
+
+/// An error answer that also closes the connection.
+fn closing(error: ApiError) -> Response {
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 async fn health(State(s): State<ControlState>) -> ApiResult<crate::api::Health> {
@@ -158,8 +243,9 @@ async fn dht_put(
 
 async fn dht_get(
     State(s): State<ControlState>,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
 ) -> ApiResult<crate::api::DhtGetResponse> {
+    let Path(key) = key?;
     Ok(Json(s.client.dht_get(key).await?))
 }
 
@@ -245,6 +331,7 @@ async fn metrics(State(s): State<ControlState>, headers: HeaderMap) -> Response 
 }
 
 async fn shutdown(State(s): State<ControlState>) -> StatusCode {
+    tracing::info!("POST /shutdown: shutting down");
     let _ = s.shutdown.send(true);
     StatusCode::ACCEPTED
 }

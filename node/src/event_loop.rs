@@ -189,6 +189,8 @@ pub struct EventLoop {
     connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
     dialing: HashSet<PeerId>,
     mesh_size: usize,
+    /// Milestones already logged (see [`EventLoop::log_milestones`]).
+    logged: Milestones,
     next_seq: u64,
     published: u64,
     received: IndexedLog<ReceivedMessage>,
@@ -253,6 +255,7 @@ impl EventLoop {
             connections: HashMap::new(),
             dialing: HashSet::new(),
             mesh_size: 0,
+            logged: Milestones::default(),
             next_seq: 0,
             published: 0,
             received: IndexedLog::new(LOG_CAPACITY),
@@ -338,6 +341,11 @@ impl EventLoop {
         for addr in external {
             self.swarm.add_external_address(addr.clone());
         }
+        if self.bootstrap.is_empty() {
+            tracing::info!("no bootstrap peers: waiting to be dialed");
+        } else {
+            tracing::info!(count = self.bootstrap.len(), "dialing bootstrap peers");
+        }
         for (peer, addr) in self.bootstrap.clone() {
             self.swarm
                 .behaviour_mut()
@@ -364,7 +372,13 @@ impl EventLoop {
                 _ = shutdown.changed() => break,
             }
         }
-        tracing::debug!("event loop stopped");
+        tracing::info!(
+            uptime_s = self.started.elapsed().as_secs(),
+            connected_peers = self.connections.len(),
+            gossip_published = self.published,
+            gossip_received = self.metrics.messages_received.get(),
+            "event loop stopped"
+        );
     }
 
     /// One scheduled neighbourhood lookup (see [`REDISCOVERY_DELAYS`]).
@@ -525,6 +539,7 @@ impl EventLoop {
                         connected_peers,
                         established_in_us,
                     });
+                    self.log_milestones(peer_id);
                 }
                 if !self.bootstrapped && self.bootstrap.iter().any(|(p, _)| *p == peer_id) {
                     self.bootstrapped = true;
@@ -552,6 +567,9 @@ impl EventLoop {
                         peer: peer_id.to_string(),
                         connected_peers,
                     });
+                    if connected_peers == 0 {
+                        tracing::info!(last = %peer_id, "no peers connected any more");
+                    }
                     self.top_up_connections();
                 }
             }
@@ -781,6 +799,14 @@ impl EventLoop {
         if mesh_size != self.mesh_size {
             self.mesh_size = mesh_size;
             self.log_event(NodeEventKind::MeshChanged { mesh_size });
+            if mesh_size > 0 && !self.logged.mesh_formed {
+                self.logged.mesh_formed = true;
+                tracing::info!(
+                    mesh_size,
+                    after_ms = self.started.elapsed().as_millis() as u64,
+                    "gossip mesh formed"
+                );
+            }
         }
     }
 
@@ -791,6 +817,25 @@ impl EventLoop {
             .kbuckets()
             .map(|b| b.num_entries())
             .sum()
+    }
+
+    /// Logs the milestones of forming the network, each once (and the return of peers after
+    /// all were lost): a few lines per node however many connections come and go.
+    fn log_milestones(&mut self, peer: PeerId) {
+        let connected_peers = self.connections.len();
+        let after_ms = self.started.elapsed().as_millis() as u64;
+        if connected_peers == 1 {
+            if self.logged.first_peer {
+                tracing::info!(%peer, "a peer connected again after all were lost");
+            } else {
+                tracing::info!(%peer, after_ms, "first peer connected");
+            }
+            self.logged.first_peer = true;
+        }
+        if connected_peers >= self.target_peers && !self.logged.target_peers {
+            self.logged.target_peers = true;
+            tracing::info!(connected_peers, after_ms, "target peer count reached");
+        }
     }
 
     fn log_event(&mut self, kind: NodeEventKind) {
@@ -808,6 +853,14 @@ impl EventLoop {
         tracing::error!("{line}");
         self.bootstrap_errors.push(line);
     }
+}
+
+/// Which once-per-run lifecycle lines were logged.
+#[derive(Debug, Default)]
+struct Milestones {
+    first_peer: bool,
+    target_peers: bool,
+    mesh_formed: bool,
 }
 
 /// `addr` without a trailing `/p2p/<peer-id>`.

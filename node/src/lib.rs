@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod control;
+pub mod serve;
 pub mod event_loop;
 pub mod fault;
 pub mod gossip_payload;

@@ -1,10 +1,16 @@
 //! swarm-node entry point: parse flags, set up logging on stderr, pick the runtime, run.
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
 use swarm_node::NodeConfig;
 use tracing_subscriber::EnvFilter;
+
+/// The log filter when `RUST_LOG` is unset: warnings from every crate, and the node's own
+/// lifecycle at info (starting, listening, ready, first peer, mesh formed, all peers lost,
+/// shutdown requested, stopped): a handful of lines per node per run, so that the tail of a
+/// crashed node's log says where it was.
+const DEFAULT_LOG_FILTER: &str = "warn,swarm_node=info";
 
 fn main() -> ExitCode {
     let config = NodeConfig::parse();
@@ -12,8 +18,12 @@ fn main() -> ExitCode {
     std::thread::spawn(swarm_node::network::warm_up_tls);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal: a log file (the runner's) or a pipe gets
+        // plain text, which the runner quotes in its errors and reports.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .init();
     match run(config) {

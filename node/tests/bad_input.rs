@@ -67,6 +67,8 @@ fn control_api_rejects_bad_requests_and_keeps_serving() {
         "no route /no/such/route",
     );
     assert_rejected(&node, node.get("/dht/put"), 405, "GET is not allowed");
+    // Percent-encoding that is not UTF-8: axum's Path rejection, JSON like every other error.
+    assert_rejected(&node, node.get("/dht/get/%FF%FE"), 400, "invalid path");
     assert_rejected(
         &node,
         node.get("/gossip/received?since=minus-one"),
@@ -79,7 +81,7 @@ fn control_api_rejects_bad_requests_and_keeps_serving() {
         &node,
         node.post_raw("/dht/put", "application/json", oversized),
         413,
-        "invalid JSON",
+        "exceeds the limit",
     );
 
     let unknown_peer = "12D3KooWEWCDD5CbCAnRqEDxws1FdaeU3hnpe3goBD4Wh2MjfqX2";

@@ -5,9 +5,10 @@
 #![allow(dead_code)]
 
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read},
+    path::Path,
     process::{Child, Command, Stdio},
-    sync::{Mutex, MutexGuard, mpsc},
+    sync::{Arc, Mutex, MutexGuard, mpsc},
     time::{Duration, Instant},
 };
 
@@ -48,13 +49,37 @@ impl Node {
 
     /// Starts a node, returning the error text if it exits or stays silent.
     pub fn try_start(args: &[&str]) -> Result<Node, String> {
-        let mut child = Command::new(node_bin())
-            .args(args)
+        let mut command = Command::new(node_bin());
+        command.args(args).stderr(Stdio::piped());
+        Self::launch(command)
+    }
+
+    /// Starts a node that logs to the file `log` at its default log level (`RUST_LOG` unset),
+    /// as the runner starts nodes.
+    pub fn start_logging_to(args: &[&str], log: &Path) -> Node {
+        let file = std::fs::File::create(log).expect("create log file");
+        let mut command = Command::new(node_bin());
+        command.args(args).env_remove("RUST_LOG").stderr(file);
+        Self::launch(command).unwrap_or_else(|e| panic!("node with {args:?} did not start: {e}"))
+    }
+
+    fn launch(mut command: Command) -> Result<Node, String> {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| e.to_string())?;
+        // A piped stderr is read all along, so that a node that logs a lot never blocks on it.
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let stderr_reader = child.stderr.take().map(|mut pipe| {
+            let stderr = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                    stderr.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
+            })
+        });
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -69,8 +94,12 @@ impl Node {
             Ok(Some(Ok(line))) => line,
             _ => {
                 let _ = child.kill();
-                let output = child.wait_with_output().map_err(|e| e.to_string())?;
-                return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+                let _ = child.wait();
+                if let Some(reader) = stderr_reader {
+                    let _ = reader.join();
+                }
+                let stderr = stderr.lock().unwrap();
+                return Err(String::from_utf8_lossy(&stderr).into_owned());
             }
         };
         let ready: Value =
@@ -97,6 +126,11 @@ impl Node {
                 .build()
                 .unwrap(),
         })
+    }
+
+    /// The control API's socket address (`127.0.0.1:<port>`), for raw TCP clients.
+    pub fn control_addr(&self) -> &str {
+        self.control.trim_start_matches("http://")
     }
 
     /// This node's first listen address with its peer id, to bootstrap others from.
