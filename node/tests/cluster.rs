@@ -45,6 +45,16 @@ fn dht_value_put_on_one_is_read_from_another(putter: &Node, getter: &Node) {
     assert_eq!(status, 200, "get: {got}");
     assert_eq!(got["value"], "forty-two");
     assert!(got["elapsed_us"].as_u64().is_some());
+    // A lookup over the network: answered by a remote peer, even though the put replicated
+    // the record to the getter too (three nodes, replication factor 20).
+    let from = got["from"].as_str().unwrap_or_else(|| panic!("{got}"));
+    assert_ne!(from, getter.peer_id, "{got}");
+    assert_eq!(got["local_hit"], true, "{got}");
+    assert!(got["peers_queried"].as_u64().unwrap() >= 1, "{got}");
+    // The putter asks the network too: its own copy does not answer.
+    let (status, own) = putter.get("/dht/get/answer");
+    assert_eq!(status, 200, "{own}");
+    assert_ne!(own["from"].as_str().unwrap(), putter.peer_id);
 
     let (status, missing) = getter.get("/dht/get/never-stored");
     assert_eq!(status, 404, "{missing}");

@@ -114,10 +114,17 @@ struct Page<T> {
 pub struct DhtGet {
     /// Value found.
     pub value: String,
-    /// Answering peer; `None` for a local hit.
+    /// The remote peer whose record answered. `None` (an implementation that answers from its
+    /// own store) makes the get a local answer, which is not a lookup latency.
     pub from: Option<String>,
-    /// Node-measured time, µs.
+    /// Node-measured time from the request to the first remote record, µs.
     pub elapsed_us: u64,
+    /// Whether the getter also held the record itself; optional in the contract.
+    #[serde(default)]
+    pub local_hit: Option<bool>,
+    /// Kademlia requests sent when the first remote record arrived; optional in the contract.
+    #[serde(default)]
+    pub peers_queried: Option<u32>,
 }
 
 /// A handle on one node's control API.

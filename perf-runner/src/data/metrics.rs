@@ -135,7 +135,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Timing,
         true,
-        "Median over puts of the node-reported time from put start until one remote peer stored the record (quorum one)",
+        "Median over puts of the node-reported time from the request until one remote peer stored the record (quorum one), after the iterative lookup of the k = 20 closest peers",
     ),
     m(
         "dht_put_ms_p95",
@@ -159,7 +159,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Timing,
         true,
-        "Median over gets (each from a node other than the putter) of the node-reported time from lookup start to the first record found; a record replicated to the getter is a local hit",
+        "Median over gets (each from a node other than the putter) of the node-reported time from the request to the first record received from a remote peer: a lookup over the network, never the getter's own store",
     ),
     m(
         "dht_get_ms_p95",
@@ -167,7 +167,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Timing,
         false,
-        "95th percentile of DHT get times",
+        "95th percentile of DHT get times (request to first remote record)",
     ),
     m(
         "dht_get_ms_p99",
@@ -175,7 +175,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Timing,
         false,
-        "99th percentile of DHT get times",
+        "99th percentile of DHT get times (request to first remote record)",
     ),
     m(
         "dht_get_success_ratio",
@@ -191,7 +191,15 @@ pub const ALL: &[MetricDef] = &[
         Higher,
         Kind::Reference,
         false,
-        "Gets answered from the getter's own store (replicated there by the put), over successful gets; says how much of dht_get_ms is a network lookup",
+        "Successful gets whose getter also held the record itself (replicated there by the put), over successful gets; information only: the lookup does not use that copy",
+    ),
+    m(
+        "dht_get_peers_queried_p50",
+        "requests",
+        Lower,
+        Kind::Reference,
+        false,
+        "Median over successful gets of the Kademlia requests the lookup had sent when the first remote record arrived (libp2p-kad QueryStats::num_requests): up to α = 3 for a one-hop lookup, more as a lookup walks towards the key in a network larger than the replication factor",
     ),
     m(
         "gossip_latency_ms_p50",

@@ -172,7 +172,7 @@ fn notes(s: &Scenario) -> Vec<String> {
     ];
     if s.dht.is_some() && s.nodes <= 20 {
         notes.push(format!(
-            "With {} nodes and Kademlia's replication factor 20, records are replicated to every node; most DHT gets are local-store hits (see dht_get_local_ratio), so dht_get_ms measures the lookup path, not network round trips.",
+            "With {} nodes and Kademlia's replication factor 20, every record is replicated to every node, so a get's first request already reaches a peer holding it: dht_get_ms is a one-hop lookup (request, one round trip to a peer, answer), never the getter's own copy. Multi-hop lookups need more nodes than 20 (scale-100).",
             s.nodes
         ));
     }
