@@ -57,6 +57,7 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         key_seed: config.key_seed,
         hide_listen_addrs: !config.external.is_empty(),
         idle_timeout: Duration::from_secs(config.idle_timeout_s),
+        kad_replication: config.kad_replication_factor,
     };
     let swarm = network::build_swarm(&options, &mut registry)?;
     tracing::info!(

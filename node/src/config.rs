@@ -78,6 +78,12 @@ pub struct NodeConfig {
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub target_peers: usize,
 
+    /// Kademlia replication factor: the closest peers that store a record, and that a lookup
+    /// seeks (libp2p's default 20). A small value in a small network makes lookups walk
+    /// several hops, as they would among thousands of nodes
+    #[arg(long, value_name = "N", default_value = "20")]
+    pub kad_replication_factor: std::num::NonZeroUsize,
+
     /// Run everything on one thread (smaller, and fairer when many nodes share few cores)
     #[arg(long)]
     pub current_thread: bool,

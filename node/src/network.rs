@@ -42,6 +42,9 @@ pub struct SwarmOptions {
     pub hide_listen_addrs: bool,
     /// Close connections idle this long.
     pub idle_timeout: Duration,
+    /// Kademlia's replication factor: how many of the closest peers store a record and how
+    /// many a lookup seeks.
+    pub kad_replication: std::num::NonZeroUsize,
 }
 
 /// Why the swarm could not be built.
@@ -97,7 +100,7 @@ pub fn build_swarm(
         .map_err(|e| BuildError::Transport(e.to_string()))?
         .with_quic()
         .with_bandwidth_metrics(registry)
-        .with_behaviour(|key| behaviour(key, options.hide_listen_addrs))
+        .with_behaviour(|key| behaviour(key, options))
         .map_err(|e| BuildError::Behaviour(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(options.idle_timeout))
         .build();
@@ -106,12 +109,14 @@ pub fn build_swarm(
 
 fn behaviour(
     key: &identity::Keypair,
-    hide_listen_addrs: bool,
+    options: &SwarmOptions,
 ) -> Result<NodeBehaviour, Box<dyn std::error::Error + Send + Sync>> {
     let peer_id = key.public().to_peer_id();
+    let hide_listen_addrs = options.hide_listen_addrs;
 
     let mut kad_config = kad::Config::new(kad::PROTOCOL_NAME);
     kad_config.set_query_timeout(Duration::from_secs(10));
+    kad_config.set_replication_factor(options.kad_replication);
     let store_config = kad::store::MemoryStoreConfig {
         max_records: 100_000,
         max_value_bytes: MAX_DHT_VALUE_BYTES,

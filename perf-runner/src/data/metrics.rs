@@ -202,6 +202,14 @@ pub const ALL: &[MetricDef] = &[
         "Median over successful gets of the Kademlia requests the lookup had sent when the first remote record arrived (libp2p-kad QueryStats::num_requests): up to α = 3 for a one-hop lookup, more as a lookup walks towards the key in a network larger than the replication factor",
     ),
     m(
+        "dht_get_peers_queried_p95",
+        "requests",
+        Lower,
+        Kind::Reference,
+        false,
+        "95th percentile of the Kademlia requests a lookup had sent when the first remote record arrived: the multi-hop tail (more than α = 3 means the first peers asked did not hold the record)",
+    ),
+    m(
         "gossip_latency_ms_p50",
         "ms",
         Lower,

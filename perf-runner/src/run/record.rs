@@ -162,6 +162,9 @@ enum ArmFiles {
     Sub(String),
 }
 
+/// Kademlia's default replication factor, what nodes use unless the scenario sets one.
+const KADEMLIA_K: usize = 20;
+
 /// What the numbers of this scenario can and cannot tell.
 fn notes(s: &Scenario) -> Vec<String> {
     let mut notes = vec![
@@ -170,11 +173,19 @@ fn notes(s: &Scenario) -> Vec<String> {
         "CPU shares come from /proc clock ticks (10 ms), so idle CPU resolves to about 1 / idle.seconds % of a core.".to_owned(),
         "A single run reports levels, not a verdict: a regression verdict needs a comparison with a baseline or another revision.".to_owned(),
     ];
-    if s.dht.is_some() && s.nodes <= 20 {
-        notes.push(format!(
-            "With {} nodes and Kademlia's replication factor 20, every record is replicated to every node, so a get's first request already reaches a peer holding it: dht_get_ms is a one-hop lookup (request, one round trip to a peer, answer), never the getter's own copy. Multi-hop lookups need more nodes than 20 (scale-100).",
-            s.nodes
-        ));
+    if let Some(dht) = &s.dht {
+        let k = dht.replication_factor.unwrap_or(KADEMLIA_K);
+        notes.push(if s.nodes <= k {
+            format!(
+                "With {} nodes and a replication factor of {k}, every record is replicated to every node, so a get's first request already reaches a peer holding it: dht_get_ms is a one-hop lookup (request, one round trip to a peer, answer), never the getter's own copy.",
+                s.nodes
+            )
+        } else {
+            format!(
+                "Each record is stored on the {k} peers closest to its key out of {} nodes, so a lookup may walk several hops before a peer holding it answers; dht_get_peers_queried_p50/p95 count the Kademlia requests sent by then (α = 3 is one hop).",
+                s.nodes
+            )
+        });
     }
     notes
 }

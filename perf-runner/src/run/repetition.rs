@@ -37,7 +37,7 @@ pub(super) async fn repetition(
         stagger: Duration::from_millis(scenario.stagger_ms),
         log_dir: log_dir.to_path_buf(),
         ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
-        extra_args: arm.node_args.clone(),
+        extra_args: node_args(scenario, arm),
         network: switch.clone(),
     };
     let mut cluster = Cluster::start(&cluster_config).await?;
@@ -89,6 +89,16 @@ async fn explain(cluster: &mut Cluster, error: WorkloadError) -> WorkloadError {
 
 /// How long a failed call waits for its node to be seen exiting.
 const EXIT_GRACE: Duration = Duration::from_secs(1);
+
+/// The arm's extra node arguments, after the flags the scenario asks of every node.
+fn node_args(scenario: &Scenario, arm: &Arm) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(factor) = scenario.dht.as_ref().and_then(|d| d.replication_factor) {
+        args.extend(["--kad-replication-factor".to_owned(), factor.to_string()]);
+    }
+    args.extend(arm.node_args.iter().cloned());
+    args
+}
 
 /// With emulation: checks that every connection goes through the switch (a node that learnt a
 /// peer's private address would bypass it), and adds the switch's own metrics.
@@ -154,4 +164,49 @@ fn start_switch(network: &NetworkSpec, scenario: &Scenario) -> Result<Switch, Wo
         }
     }
     Ok(switch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm(node_args: &[&str]) -> Arm {
+        Arm {
+            label: "head".into(),
+            node_bin: "swarm-node".into(),
+            node_args: node_args.iter().map(|a| a.to_string()).collect(),
+            binary_size_bytes: None,
+            build_time_s: None,
+            revision: crate::data::env::Revision {
+                commit: "unknown".into(),
+                dirty: false,
+            },
+        }
+    }
+
+    #[test]
+    fn a_scenario_replication_factor_reaches_every_node_before_the_arms_own_arguments() {
+        let scenario = Scenario::from_toml(
+            "name = \"x\"\nnodes = 5\n[dht]\nreplication_factor = 3\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            node_args(&scenario, &arm(&["--current-thread"])),
+            ["--kad-replication-factor", "3", "--current-thread"]
+        );
+        let default =
+            Scenario::from_toml("name = \"x\"\nnodes = 5\n[dht]\n", Path::new("s.toml")).unwrap();
+        assert_eq!(node_args(&default, &arm(&[])), Vec::<String>::new());
+        let error = Scenario::from_toml(
+            "name = \"x\"\nnodes = 5\n[dht]\nreplication_factor = 0\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("s.toml:4:") && error.contains("dht.replication_factor"),
+            "{error}"
+        );
+    }
 }

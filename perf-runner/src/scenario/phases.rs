@@ -29,6 +29,10 @@ pub struct DhtPhase {
     pub value_size: usize,
     /// Operations in flight at once.
     pub concurrency: usize,
+    /// Kademlia replication factor the nodes get (`--kad-replication-factor`); `None` leaves
+    /// the node's default (20 for libp2p). A value well below the node count makes lookups
+    /// multi-hop, as in a network much larger than the cluster.
+    pub replication_factor: Option<usize>,
 }
 
 /// `[gossip]`: messages published round-robin over nodes.
@@ -80,6 +84,7 @@ pub(super) struct RawDht {
     gets: Option<Spanned<i64>>,
     value_size: Option<Spanned<i64>>,
     concurrency: Option<Spanned<i64>>,
+    replication_factor: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +146,10 @@ pub(super) fn dht_phase(d: &RawDht, loc: &Locator) -> Result<DhtPhase, ScenarioE
         gets: loc.opt_int(&d.gets, "dht.gets", 0, 1_000_000, 100)? as usize,
         value_size: loc.opt_int(&d.value_size, "dht.value_size", 1, 1 << 20, 256)? as usize,
         concurrency: loc.opt_int(&d.concurrency, "dht.concurrency", 1, 1024, 4)? as usize,
+        replication_factor: match &d.replication_factor {
+            None => None,
+            some => Some(loc.opt_int(some, "dht.replication_factor", 1, 20, 20)? as usize),
+        },
     })
 }
 

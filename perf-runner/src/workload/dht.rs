@@ -5,7 +5,7 @@
 //! first record received from a remote peer (HTTP overhead excluded). With Kademlia's
 //! replication factor of 20, in networks of up to ~20 nodes the put replicates every record to
 //! every node, so the first peer asked already holds it: a one-hop lookup.
-//! `dht_get_peers_queried_p50` says how far lookups had to go; `dht_get_local_ratio` how often
+//! `dht_get_peers_queried_p50`/`_p95` say how far lookups had to go; `dht_get_local_ratio` how often
 //! the getter held the record anyway (information only).
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -181,7 +181,10 @@ fn summarise(phase: &DhtPhase, put_ms: &[f64], gets: &Gets) -> Values {
     if !gets.peers_queried.is_empty() && gets.peers_queried.len() == gets.ms.len() {
         insert_quantiles(
             &mut values,
-            &[("dht_get_peers_queried_p50", 0.5)],
+            &[
+                ("dht_get_peers_queried_p50", 0.5),
+                ("dht_get_peers_queried_p95", 0.95),
+            ],
             &gets.peers_queried,
         );
     }
