@@ -21,6 +21,11 @@ use crate::{
 /// How long listeners get to report their addresses at start.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The node contract version this node speaks (node/README.md).
+pub const CONTRACT_VERSION: u32 = 1;
+/// The contract's optional parts this node implements.
+pub const CAPABILITIES: [&str; 3] = ["perf", "metrics", "events"];
+
 /// Why the node stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -116,6 +121,8 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         "control": format!("http://{control_addr}"),
         "transport": config.transport.as_str(),
         "version": env!("CARGO_PKG_VERSION"),
+        "contract": CONTRACT_VERSION,
+        "capabilities": CAPABILITIES,
     });
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{ready}")

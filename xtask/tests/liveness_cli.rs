@@ -250,7 +250,7 @@ fn a_node_that_runs_but_never_answers_fails_the_run_as_unresponsive() {
         &node,
         format!(
             "#!/bin/sh\n\
-             echo '{{\"event\":\"ready\",\"peer_id\":\"x\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:{port}\"}}'\n\
+             echo '{{\"event\":\"ready\",\"peer_id\":\"x\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:{port}\",\"contract\":1}}'\n\
              sleep 600 &\nsleeper=$!\n\
              trap 'kill $sleeper; exit 0' TERM\n\
              wait $sleeper\n"

@@ -158,7 +158,7 @@ fn node_that_crashes_or_stays_silent_fails_the_run_with_exit_3_and_its_stderr() 
     let ready_then_dies = write_script(
         tmp.path(),
         "dying-node",
-        "echo '{\"event\":\"ready\",\"peer_id\":\"x\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:9\"}'\n\
+        "echo '{\"event\":\"ready\",\"peer_id\":\"x\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:9\",\"contract\":1}'\n\
          echo 'panic: lost my marbles' >&2\nexit 7",
     );
     for (bin, expected) in [
@@ -511,7 +511,7 @@ fn fake_node(dir: &Path, port: u16) -> PathBuf {
         "swarm-node",
         &format!(
             "trap 'kill $sleeper; exit 0' TERM\n\
-             echo '{{\"event\":\"ready\",\"peer_id\":\"12D3KooWFake\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:{port}\"}}'\n\
+             echo '{{\"event\":\"ready\",\"peer_id\":\"12D3KooWFake\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:{port}\",\"contract\":1}}'\n\
              sleep 30 &\nsleeper=$!\nwait"
         ),
     )
@@ -527,10 +527,15 @@ fn metric_names(summary: &Value) -> Vec<String> {
 }
 
 #[test]
-fn a_node_without_metrics_has_no_bandwidth_and_a_script_has_no_binary_size() {
+fn a_node_without_capabilities_has_no_bandwidth_nor_throughput_and_a_script_has_no_binary_size() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(tmp.path(), QUICK);
+    // The fake node declares no capability: neither `metrics` (bandwidth) nor `perf`
+    // (throughput) may fail the run or read as 0.
+    let scenario = write_scenario(
+        tmp.path(),
+        &format!("{QUICK}[throughput]\npairs = 1\nbytes = 1024\n"),
+    );
     let node = fake_node(
         &tmp.path().join("fake"),
         serve_control_api_without_metrics(),
@@ -558,13 +563,53 @@ fn a_node_without_metrics_has_no_bandwidth_and_a_script_has_no_binary_size() {
         names.iter().any(|n| n == "formation_time_ms") && names.iter().any(|n| n == "avg_peers"),
         "{names:?}"
     );
-    // A 404 page is no counter of 0 bytes, and a script's size is not a node's.
+    // An undeclared capability is no counter of 0 bytes, and a script's size is not a node's.
     for absent in [
         "bandwidth_sent_bytes_per_node",
         "bandwidth_received_bytes_per_node",
+        "throughput_mbit_s",
+        "throughput_share_of_tcp",
         "binary_size_bytes",
     ] {
         assert!(!names.iter().any(|n| n == absent), "{absent}: {names:?}");
+    }
+    let notes = summary["notes"].to_string();
+    for capability in ["\\\"metrics\\\"", "\\\"perf\\\""] {
+        assert!(notes.contains(capability), "{capability}: {notes}");
+    }
+}
+
+#[test]
+fn a_node_of_another_contract_version_is_refused_with_what_to_do() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), QUICK);
+    for (contract, expected) in [
+        (
+            ",\"contract\":2",
+            "speaks node contract 2, this runner speaks v1",
+        ),
+        ("", "without \"contract\": 1"),
+    ] {
+        let node = write_script(
+            tmp.path(),
+            "versioned-node",
+            &format!(
+                "echo '{{\"event\":\"ready\",\"peer_id\":\"x\",\"listen_addrs\":[\"/ip4/127.0.0.1/udp/9/quic-v1\"],\"control\":\"http://127.0.0.1:9\"{contract}}}'\nexec sleep 30"
+            ),
+        );
+        let (code, _, stderr) = run(xtask()
+            .arg("perf")
+            .arg(&scenario)
+            .arg("--node-bin")
+            .arg(&node)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .arg("--baselines")
+            .arg(tmp.path().join("no-baselines"))
+            .arg("-q"));
+        assert_eq!(code, 3, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
     }
 }
 

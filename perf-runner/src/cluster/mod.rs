@@ -311,6 +311,13 @@ impl Cluster {
         Liveness::new(self.watched.clone())
     }
 
+    /// Whether every node declared `capability` in its ready line (node contract v1): a phase
+    /// that needs an optional part of the contract runs only then, and is otherwise not
+    /// measured.
+    pub fn all_declare(&self, capability: &str) -> bool {
+        self.nodes.iter().all(|n| n.process.ready.has(capability))
+    }
+
     /// Node `index`'s state.
     pub fn state(&self, index: usize) -> NodeState {
         self.states[index]

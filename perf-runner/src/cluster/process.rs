@@ -20,6 +20,9 @@ use tokio::{
     process::{Child, Command},
 };
 
+/// The node contract version this runner speaks (node/README.md).
+pub const CONTRACT_VERSION: u64 = 1;
+
 /// What a node printed in its ready line.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Ready {
@@ -29,6 +32,29 @@ pub struct Ready {
     pub listen_addrs: Vec<String>,
     /// Base URL of its control API.
     pub control: String,
+    /// The optional parts of the contract it implements (`perf`, `metrics`, `events`).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+}
+
+impl Ready {
+    /// Whether the node declared `capability`.
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
+    }
+}
+
+/// Why a ready line's `contract` field rules the node out, if it does.
+fn contract_mismatch(line: &serde_json::Value) -> Option<String> {
+    match &line["contract"] {
+        serde_json::Value::Number(n) if n.as_u64() == Some(CONTRACT_VERSION) => None,
+        serde_json::Value::Null => Some(format!(
+            "printed a ready line without \"contract\": {CONTRACT_VERSION}: add it once the node speaks node contract v{CONTRACT_VERSION} (node/README.md)"
+        )),
+        other => Some(format!(
+            "speaks node contract {other}, this runner speaks v{CONTRACT_VERSION} (node/README.md): use a runner or a node of the same contract version"
+        )),
+    }
 }
 
 /// Why a node did not come up.
@@ -197,11 +223,18 @@ async fn wait_ready(
         }
     };
     let ready: Ready = match serde_json::from_str::<serde_json::Value>(&first) {
-        Ok(v) if v["event"] == "ready" => serde_json::from_value(v).map_err(|e| {
-            not_ready(format!(
-                "printed a ready line missing a field ({e}): {first}"
-            ))
-        })?,
+        Ok(v) if v["event"] == "ready" => {
+            if let Some(mismatch) = contract_mismatch(&v) {
+                let _ = child.start_kill();
+                return Err(not_ready(mismatch));
+            }
+            serde_json::from_value(v).map_err(|e| {
+                let _ = child.start_kill();
+                not_ready(format!(
+                    "printed a ready line missing a field ({e}): {first}"
+                ))
+            })?
+        }
         _ => {
             let _ = child.start_kill();
             return Err(not_ready(format!(
@@ -263,6 +296,22 @@ fn arm_parent_death(command: &mut Command) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_ready_line_of_this_contract_version_is_accepted() {
+        let line = |contract: &str| {
+            serde_json::from_str::<serde_json::Value>(&format!(
+                r#"{{"event":"ready","peer_id":"x","listen_addrs":[],"control":"http://127.0.0.1:9"{contract}}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(contract_mismatch(&line(r#","contract":1"#)), None);
+        let missing = contract_mismatch(&line("")).unwrap();
+        assert!(missing.contains(r#"without "contract": 1"#), "{missing}");
+        let other = contract_mismatch(&line(r#","contract":2"#)).unwrap();
+        assert!(other.contains("speaks node contract 2"), "{other}");
+        assert!(contract_mismatch(&line(r#","contract":"1""#)).is_some());
+    }
 
     #[test]
     fn tails_lose_colour_codes_and_control_characters() {

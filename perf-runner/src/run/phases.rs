@@ -42,9 +42,13 @@ pub(super) async fn phases(
     values.extend(formation_from_events(cluster, scenario, formed.polled_end_ns, raw).await?);
     values.extend(workloads(scenario, cluster, switch, &pids, label, observer, raw).await?);
 
-    values.extend(bandwidth(cluster).await?);
+    if declared(cluster, "metrics", "bandwidth", raw) {
+        values.extend(bandwidth(cluster).await?);
+    }
 
-    if let Some(throughput) = &scenario.throughput {
+    if let Some(throughput) = &scenario.throughput
+        && declared(cluster, "perf", "throughput", raw)
+    {
         observer.phase("throughput");
         values.extend(workload::throughput::run(cluster, throughput, raw).await?);
     }
@@ -103,10 +107,14 @@ async fn formation_from_events(
             .map(|(index, node)| async move {
                 // `/events` is optional in the node contract: without it formation falls
                 // back to the runner's polled time.
-                let events = match node.api.events().await {
-                    Ok(events) => events,
-                    Err(e) if e.status() == Some(404) => Vec::new(),
-                    Err(source) => return Err(WorkloadError::Api { index, source }),
+                let events = if !node.process.ready.has("events") {
+                    Vec::new()
+                } else {
+                    match node.api.events().await {
+                        Ok(events) => events,
+                        Err(e) if e.status() == Some(404) => Vec::new(),
+                        Err(source) => return Err(WorkloadError::Api { index, source }),
+                    }
                 };
                 Ok::<_, WorkloadError>((events, node.process.ready_ns))
             }),
@@ -153,6 +161,24 @@ async fn workloads(
         }
     }
     Ok(values)
+}
+
+/// Whether every node declared `capability`; if not, `what` is not measured and a raw record
+/// says why (the run's notes repeat it).
+fn declared(
+    cluster: &Cluster,
+    capability: &str,
+    what: &str,
+    raw: &mut Vec<serde_json::Value>,
+) -> bool {
+    let all = cluster.all_declare(capability);
+    if !all {
+        raw.push(json!({
+            "phase": what,
+            "not_measured": format!("{what} is not measured: not every node declares the \"{capability}\" capability in its ready line (node contract v1)"),
+        }));
+    }
+    all
 }
 
 /// Mean bytes sent and received per node, over the nodes that are up (a node a fault took

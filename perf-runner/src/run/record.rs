@@ -100,6 +100,12 @@ impl Record {
                 .filter_map(|r| r["latency_us"].as_f64())
                 .map(|us| us / 1000.0),
         );
+        // What a phase could not measure (a capability the nodes lack) is said once in the notes.
+        for reason in raw.iter().filter_map(|r| r["not_measured"].as_str()) {
+            if !self.summary.notes.iter().any(|n| n == reason) {
+                self.summary.notes.push(reason.to_owned());
+            }
+        }
         self.raw.extend(raw.into_iter().map(|mut r| {
             r["repetition"] = json!(repetition);
             r
