@@ -202,6 +202,22 @@ pub struct EventLoop {
     libp2p_metrics: libp2p_metrics::Metrics,
 }
 
+/// The namespace every implementation puts contract keys under (node contract v1): some DHTs
+/// (js-libp2p's kad-dht) accept only `/<namespace>/<key>` records, and one shared mapping is
+/// what lets implementations read each other's records in a mixed network.
+pub const RECORD_NAMESPACE: &str = "/swarmbench/";
+
+/// The Kademlia record key of a contract key: its UTF-8 bytes after [`RECORD_NAMESPACE`].
+fn record_key(key: &str) -> kad::RecordKey {
+    kad::RecordKey::new(&format!("{RECORD_NAMESPACE}{key}"))
+}
+
+/// The contract key of a Kademlia record key (the namespace removed).
+fn contract_key(key: &kad::RecordKey) -> String {
+    let text = String::from_utf8_lossy(key.as_ref());
+    text.strip_prefix(RECORD_NAMESPACE).unwrap_or(&text).to_owned()
+}
+
 /// A `/dht/get` waiting for a record from a remote peer.
 struct PendingGet {
     started: Instant,
@@ -409,7 +425,7 @@ impl EventLoop {
                 let _ = reply.send(self.connections.contains_key(&peer));
             }
             Command::DhtPut { key, value, reply } => {
-                let record = kad::Record::new(kad::RecordKey::new(&key), value);
+                let record = kad::Record::new(record_key(&key), value);
                 match self
                     .swarm
                     .behaviour_mut()
@@ -427,7 +443,7 @@ impl EventLoop {
                 }
             }
             Command::DhtGet { key, reply } => {
-                let key = kad::RecordKey::new(&key);
+                let key = record_key(&key);
                 let kad = &mut self.swarm.behaviour_mut().kad;
                 let local_hit = kad::store::RecordStore::get(kad.store_mut(), &key).is_some();
                 // libp2p-kad reports a record in the local store as the query's first result
@@ -670,7 +686,7 @@ impl EventLoop {
                     Ok(ok) => {
                         self.metrics.observe_dht("put", "ok", elapsed.as_secs_f64());
                         Ok(DhtPutResponse {
-                            key: String::from_utf8_lossy(ok.key.as_ref()).into_owned(),
+                            key: contract_key(&ok.key),
                             elapsed_us: elapsed.as_micros() as u64,
                         })
                     }
@@ -723,7 +739,7 @@ impl EventLoop {
                     query.finish();
                 }
                 Ok(DhtGetResponse {
-                    key: String::from_utf8_lossy(record.key.as_ref()).into_owned(),
+                    key: contract_key(&record.key),
                     value: String::from_utf8_lossy(&record.value).into_owned(),
                     from: peer.to_string(),
                     elapsed_us: elapsed.as_micros() as u64,
