@@ -6,6 +6,8 @@ import { log } from './log.js'
 
 /** How often the peer count is checked against the target. */
 const TOP_UP_INTERVAL_MS = 100
+/** Least time between two lookups of this node's own id while peers are missing. */
+const LOOKUP_INTERVAL_MS = 250
 
 /** Dials and watches peers; `bootstrapErrors` collects failed bootstrap dials for `/health`. */
 export class PeerKeeper {
@@ -15,6 +17,7 @@ export class PeerKeeper {
     this.startedMs = startedMs
     this.bootstrapErrors = []
     this.dialing = new Set()
+    this.lookup = { running: false, lastMs: -Infinity }
     this.timer = null
     this.milestones = { first: false, target: false, mesh: false, lost: false }
   }
@@ -46,12 +49,21 @@ export class PeerKeeper {
     clearInterval(this.timer)
   }
 
-  /** Asks the network for the peers closest to this node, which fills the peer store. */
+  /**
+   * Asks the network for the peers closest to this node, which fills the peer store: one
+   * lookup at a time, at most every LOOKUP_INTERVAL_MS (kad-dht's own self-query runs once a
+   * second at start, then every few minutes).
+   */
   lookupSelf () {
     const { dht } = this.node.services
+    if (this.lookup.running || performance.now() - this.lookup.lastMs < LOOKUP_INTERVAL_MS || dht.routingTable.size === 0) {
+      return
+    }
+    this.lookup.running = true
+    this.lookup.lastMs = performance.now()
     ;(async () => {
       for await (const _ of dht.getClosestPeers(this.node.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(10_000) })) { /* the lookup's side effects are what matter */ }
-    })().catch(() => {})
+    })().catch(() => {}).finally(() => { this.lookup.running = false })
   }
 
   async topUp () {
@@ -62,6 +74,7 @@ export class PeerKeeper {
     if (missing <= 0) {
       return
     }
+    let candidates = 0
     for (const peer of await node.peerStore.all()) {
       const id = peer.id.toString()
       if (missing <= 0) {
@@ -71,10 +84,14 @@ export class PeerKeeper {
         continue
       }
       missing--
+      candidates++
       this.dialing.add(id)
       node.dial(peer.id, { signal: AbortSignal.timeout(5_000) })
         .catch(() => {})
         .finally(() => this.dialing.delete(id))
+    }
+    if (candidates === 0) {
+      this.lookupSelf()
     }
   }
 
