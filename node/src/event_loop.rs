@@ -215,7 +215,9 @@ fn record_key(key: &str) -> kad::RecordKey {
 /// The contract key of a Kademlia record key (the namespace removed).
 fn contract_key(key: &kad::RecordKey) -> String {
     let text = String::from_utf8_lossy(key.as_ref());
-    text.strip_prefix(RECORD_NAMESPACE).unwrap_or(&text).to_owned()
+    text.strip_prefix(RECORD_NAMESPACE)
+        .unwrap_or(&text)
+        .to_owned()
 }
 
 /// A `/dht/get` waiting for a record from a remote peer.

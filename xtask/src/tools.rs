@@ -2,6 +2,10 @@
 //!
 //! Each tool has one check ("is it on PATH?") and one install recipe. Installing is idempotent:
 //! a second run finds everything present and does nothing.
+//!
+//! The js-libp2p reference node's npm dependencies (`nodes/js-libp2p`) are installed the same
+//! way: `npm ci` from its committed lock file, only when `node_modules` is missing or older
+//! than the lock file, after checking that Node.js is as new as its `engines` field asks.
 
 use std::{
     path::{Path, PathBuf},
@@ -159,7 +163,82 @@ pub fn ensure_installed(root: &Path) -> anyhow::Result<()> {
             bail!("{} is still missing after installing it", tool.purpose);
         }
     }
+    ensure_js_node(root)
+}
+
+/// Where the js-libp2p reference node lives, relative to the workspace root.
+pub const JS_NODE_DIR: &str = "nodes/js-libp2p";
+
+/// Installs the js-libp2p node's npm dependencies with `npm ci` when `node_modules` is missing
+/// or older than `package-lock.json`; checks Node.js against the package's `engines` first.
+pub fn ensure_js_node(root: &Path) -> anyhow::Result<()> {
+    let dir = root.join(JS_NODE_DIR);
+    let lock = dir.join("package-lock.json");
+    // npm writes node_modules/.package-lock.json at the end of every install.
+    let installed = dir.join("node_modules/.package-lock.json");
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let lock_time = modified(&lock).with_context(|| format!("reading {}", lock.display()))?;
+    if modified(&installed).is_some_and(|t| t >= lock_time) {
+        return Ok(());
+    }
+    let needed = js_node_engine(&dir)?;
+    check_node_version(&needed)?;
+    eprintln!("xtask: installing the js-libp2p node's npm dependencies (npm ci in {JS_NODE_DIR})");
+    let status = Command::new("npm")
+        .arg("ci")
+        .args(["--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        // Its one-line summary ("added 130 packages") on stdout; errors still reach stderr.
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running npm ci (npm comes with Debian's npm package)")?;
+    if !status.success() {
+        bail!("npm ci in {JS_NODE_DIR} failed with {status}");
+    }
     Ok(())
+}
+
+/// The oldest Node.js the js-libp2p node runs on: `engines.node` of its package.json, `>=X.Y.Z`.
+fn js_node_engine(dir: &Path) -> anyhow::Result<(u32, u32, u32)> {
+    let manifest = dir.join("package.json");
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("reading {}", manifest.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", manifest.display()))?;
+    json["engines"]["node"]
+        .as_str()
+        .and_then(|range| parse_version(range.strip_prefix(">=")?))
+        .with_context(|| format!("{}: engines.node must be \">=X.Y.Z\"", manifest.display()))
+}
+
+/// `v20.19.0` or `20.19.0` as numbers.
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.trim().trim_start_matches('v').split('.');
+    let mut next = || parts.next()?.parse().ok();
+    Some((next()?, next()?, next()?))
+}
+
+/// Fails, naming the version needed, unless `node --version` is at least `needed`.
+fn check_node_version(needed: &(u32, u32, u32)) -> anyhow::Result<()> {
+    let (major, minor, patch) = needed;
+    let wanted = format!(
+        "the js-libp2p node ({JS_NODE_DIR}) needs Node.js {major}.{minor}.{patch} or newer"
+    );
+    let output = Command::new("node")
+        .arg("--version")
+        .output()
+        .with_context(|| {
+            format!("{wanted}, and `node` cannot be run: install it (apt-get install nodejs)")
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    match parse_version(&text) {
+        Some(found) if found >= *needed => Ok(()),
+        Some(_) => bail!(
+            "{wanted}, this machine has {}: install a newer Node.js (e.g. NodeSource's node_22.x)",
+            text.trim()
+        ),
+        None => bail!("{wanted}, and `node --version` printed {:?}", text.trim()),
+    }
 }
 
 /// Where the one cargo-installed tool (iai-callgrind-runner) goes: the per-version directory in
@@ -246,4 +325,26 @@ fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
     install.extend_from_slice(packages);
     apt(&install)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_versions_parse_with_or_without_v() {
+        assert_eq!(parse_version("v20.20.2\n"), Some((20, 20, 2)));
+        assert_eq!(parse_version("20.19.0"), Some((20, 19, 0)));
+        assert_eq!(parse_version("20"), None);
+        assert!((20, 20, 2) >= (20, 19, 0) && (20, 18, 9) < (20, 19, 0));
+    }
+
+    #[test]
+    fn the_js_node_names_the_node_js_it_needs() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        assert_eq!(
+            js_node_engine(&root.join(JS_NODE_DIR)).unwrap(),
+            (20, 19, 0)
+        );
+    }
 }

@@ -23,7 +23,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy();
-        if path.is_dir() && name != "target" && !name.starts_with('.') {
+        if path.is_dir() && name != "target" && name != "node_modules" && !name.starts_with('.') {
             rust_files(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
             out.push(path);
@@ -47,6 +47,50 @@ fn every_rust_file_starts_with_a_module_doc() {
     assert!(
         undocumented.is_empty(),
         "files without a leading //! doc: {undocumented:?}"
+    );
+}
+
+/// The js-libp2p node (nodes/js-libp2p) keeps the module-doc rule in its own language, and
+/// its dependencies are exact versions, so that the lock file and package.json agree on what
+/// is measured.
+#[test]
+fn the_js_node_documents_its_files_and_pins_its_dependencies() {
+    let dir = project_root().join("nodes/js-libp2p");
+    let mut undocumented = Vec::new();
+    for entry in std::fs::read_dir(dir.join("src")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if path.extension().is_some_and(|e| e == "js") && !text.starts_with("// ") {
+            undocumented.push(path);
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "files that do not open with a // comment saying what they do: {undocumented:?}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read("nodes/js-libp2p/package.json")).unwrap();
+    let ranges: Vec<String> = manifest["dependencies"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| {
+            !v.as_str()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.')
+        })
+        .map(|(k, v)| format!("{k}@{v}"))
+        .collect();
+    assert!(
+        ranges.is_empty(),
+        "nodes/js-libp2p/package.json: pin exact versions, not {ranges:?}"
+    );
+    assert!(
+        read(".gitignore")
+            .lines()
+            .any(|l| l == "/nodes/js-libp2p/node_modules"),
+        ".gitignore must keep nodes/js-libp2p/node_modules out of git"
     );
 }
 
