@@ -347,7 +347,8 @@ impl Cluster {
         }
     }
 
-    /// Fails if any node that should be running has exited.
+    /// Fails if any node that should be running has exited, or has been stopped (SIGSTOP, a
+    /// debugger) while it should be up.
     pub fn check_alive(&mut self) -> Result<(), ClusterError> {
         for (node, state) in self.nodes.iter_mut().zip(&self.states) {
             if *state == NodeState::Down {
@@ -355,6 +356,17 @@ impl Cluster {
             }
             if let Ok(Some(status)) = node.process.child.try_wait() {
                 return Err(crashed(&node.process, status.to_string()));
+            }
+            let stopped =
+                node.process.child.id().is_some_and(|pid| {
+                    liveness::process_state(pid) == liveness::ProcessState::Stopped
+                });
+            if *state == NodeState::Up && stopped {
+                return Err(ClusterError::Stopped {
+                    index: node.process.index,
+                    log: node.process.log_path.display().to_string(),
+                    tail: log_tail(&node.process.log_path, LOG_TAIL_LINES),
+                });
             }
         }
         Ok(())
