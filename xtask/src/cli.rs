@@ -71,7 +71,7 @@ pub enum NodeAction {
     /// each capability the ready line declares (an undeclared one is skipped, never failed),
     /// SIGTERM and POST /shutdown. One row per rule: pass, FAIL with what to fix, skipped, or
     /// not run (a check it needs failed). A few seconds for a conforming node. Node logs go to
-    /// target/perf/node-check/.
+    /// target/perf/node-check/ (see --out).
     ///
     /// Examples:
     ///   cargo xtask node check --node-bin path/to/your-node
@@ -100,6 +100,9 @@ pub struct NodeCheckArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0,
           value_parser = parse_seconds)]
     pub ready_timeout: f64,
+    /// Output root directory; node logs go to its node-check/ [default: target/perf]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `cargo xtask perf`.

@@ -427,7 +427,11 @@ fn node_check(args: NodeCheckArgs) -> ExitCode {
         node_bin: args.node_bin,
         peer_bin: args.peer_bin,
         transport: transport(args.transport),
-        log_dir: perf_runner::data::output::OutputRoot::of_workspace(&project_root()).node_check(),
+        log_dir: perf_runner::data::output::OutputRoot::chosen(
+            args.out.as_deref(),
+            &project_root(),
+        )
+        .node_check(),
         ready_timeout: std::time::Duration::from_secs_f64(args.ready_timeout),
     };
     match node_check::check(&request) {

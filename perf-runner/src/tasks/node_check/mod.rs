@@ -78,7 +78,7 @@ pub const RULES: &[(&str, &str)] = &[
     ),
     (
         "ready line",
-        "one JSON line on stdout within 30 s: event \"ready\", peer_id, listen_addrs, control, \"contract\": 1",
+        "one JSON line on stdout within --ready-timeout (30 s): event \"ready\", peer_id, listen_addrs, control, \"contract\": 1",
     ),
     (
         "flags",
