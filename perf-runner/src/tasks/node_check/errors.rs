@@ -103,3 +103,32 @@ pub(super) async fn all(started: &Started, rows: &mut Rows) {
         rows.push(name, status);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_needs_the_status_and_a_json_error_body() {
+        let json = br#"{"error":"no such route"}"#;
+        assert_eq!(json_error(404, json, Expect::OneOf(&[404])), Status::Passed);
+        assert_eq!(json_error(409, json, Expect::ClientError), Status::Passed);
+        let cases: [(u16, &[u8], Expect, &str); 4] = [
+            (200, json, Expect::OneOf(&[404]), "answered 200, not 404"),
+            (500, json, Expect::ClientError, "not a 4xx status"),
+            (404, b"not found", Expect::OneOf(&[404]), "is not JSON"),
+            (
+                400,
+                br#"{"error":""}"#,
+                Expect::OneOf(&[400, 422]),
+                "is not JSON",
+            ),
+        ];
+        for (status, body, expect, says) in cases {
+            let Status::Failed(why) = json_error(status, body, expect) else {
+                panic!("{status} passed");
+            };
+            assert!(why.contains(says), "{why}");
+        }
+    }
+}

@@ -67,3 +67,33 @@ pub(super) fn verdict(wrong: Vec<String>) -> crate::data::node_check::Status {
         Status::Failed(wrong.join("; "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_missing_or_mistyped_field_is_named() {
+        let v = serde_json::json!({"seq": -1, "id": "x", "list": []});
+        let wrong = wrong_fields(
+            &v,
+            &[
+                ("id", Kind::Str),
+                ("seq", Kind::Uint),
+                ("list", Kind::Array),
+                ("sent_ns", Kind::Uint),
+            ],
+        );
+        assert_eq!(
+            wrong,
+            [
+                "\"seq\" is -1, not a non-negative integer",
+                "no \"sent_ns\""
+            ]
+        );
+        assert!(
+            wrong_fields(&serde_json::json!([1]), &[("id", Kind::Str)])[0]
+                .contains("not a JSON object")
+        );
+    }
+}

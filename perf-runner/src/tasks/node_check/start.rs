@@ -515,3 +515,60 @@ async fn shutdown(started: &mut Started) -> Status {
     let _ = child.start_kill();
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addrs_must_start_with_a_dialable_one_of_the_transport_and_carry_no_peer_id() {
+        let quic = "/ip4/127.0.0.1/udp/4001/quic-v1".to_owned();
+        let tcp = "/ip4/127.0.0.1/tcp/4001".to_owned();
+        assert_eq!(
+            listen_addrs(&[quic.clone()], Transport::Quic),
+            Status::Passed
+        );
+        assert_eq!(
+            listen_addrs(&[tcp.clone(), quic.clone()], Transport::Tcp),
+            Status::Passed
+        );
+        for (addrs, transport, says) in [
+            (vec![], Transport::Quic, "empty"),
+            (vec![tcp.clone()], Transport::Quic, "not a quic address"),
+            (
+                vec![format!("{quic}/p2p/12D3KooWX")],
+                Transport::Quic,
+                "includes /p2p/",
+            ),
+            (
+                vec!["/dns4/localhost/tcp/1".into()],
+                Transport::Tcp,
+                "not a tcp address",
+            ),
+        ] {
+            let Status::Failed(why) = listen_addrs(&addrs, transport) else {
+                panic!("{addrs:?} passed");
+            };
+            assert!(why.contains(says), "{addrs:?}: {why}");
+        }
+    }
+
+    #[test]
+    fn the_control_port_comes_from_the_ready_lines_url() {
+        assert_eq!(control_port("http://127.0.0.1:38179"), Some(38179));
+        assert_eq!(control_port("http://127.0.0.1:38179/"), Some(38179));
+        assert_eq!(control_port("127.0.0.1:38179"), None);
+    }
+
+    #[test]
+    fn this_process_holds_the_socket_it_listens_on() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let inodes = listening_inodes(listener.local_addr().unwrap().port());
+        assert_eq!(inodes.len(), 1);
+        assert!(holds_any(std::process::id(), &inodes));
+        assert_eq!(
+            parent_of(std::process::id()),
+            Some(std::os::unix::process::parent_id())
+        );
+    }
+}
