@@ -525,7 +525,7 @@ mod tests {
         let quic = "/ip4/127.0.0.1/udp/4001/quic-v1".to_owned();
         let tcp = "/ip4/127.0.0.1/tcp/4001".to_owned();
         assert_eq!(
-            listen_addrs(&[quic.clone()], Transport::Quic),
+            listen_addrs(std::slice::from_ref(&quic), Transport::Quic),
             Status::Passed
         );
         assert_eq!(
