@@ -51,11 +51,58 @@ pub enum Command {
     /// instruction counts (`cargo xtask test --tools-only` installs both). Results go to
     /// target/perf/bench/<timestamp>/. Exit codes as for `perf`.
     Bench(BenchArgs),
+    /// Work on a node implementation of the node contract (node/README.md)
+    #[command(subcommand)]
+    Node(NodeAction),
     /// Install what the tests need (promtool, valgrind, iai-callgrind-runner, actionlint),
     /// idempotently and while the tests compile, then run every test: doc tests, then
     /// `cargo nextest run --workspace` (cluster tests one at a time, the rest beside them; see
     /// .config/nextest.toml), or `cargo test --workspace` where cargo-nextest is not installed
     Test(TestArgs),
+}
+
+/// `cargo xtask node …`.
+#[derive(Debug, Subcommand)]
+pub enum NodeAction {
+    /// Check a node binary against the node contract and print what to fix
+    ///
+    /// Starts a peer (a second instance of the node, or --peer-bin), then the node bootstrapping
+    /// from it; exercises the flags, the ready line, every required endpoint and error answer,
+    /// each capability the ready line declares (an undeclared one is skipped, never failed),
+    /// SIGTERM and POST /shutdown. One row per rule: pass, FAIL with what to fix, skipped, or
+    /// not run (a check it needs failed). A few seconds for a conforming node. Node logs go to
+    /// target/perf/node-check/ (see --out).
+    ///
+    /// Examples:
+    ///   cargo xtask node check --node-bin path/to/your-node
+    ///   cargo xtask node check --node-bin path/to/your-node --transport tcp
+    ///   cargo xtask node check --node-bin path/to/your-node --peer-bin target/debug/swarm-node
+    ///
+    /// Exit codes: 0 every check passed, 1 a check failed, 2 bad arguments, 3 nothing could be
+    /// checked (a binary that cannot be executed, a --peer-bin that does not start).
+    Check(NodeCheckArgs),
+}
+
+/// `cargo xtask node check`.
+#[derive(Debug, clap::Args)]
+pub struct NodeCheckArgs {
+    /// The node binary to check
+    #[arg(long, value_name = "PATH")]
+    pub node_bin: PathBuf,
+    /// The transport both nodes are started with
+    #[arg(long, value_enum, default_value_t = TransportArg::Quic)]
+    pub transport: TransportArg,
+    /// The peer to check it against, e.g. swarm-node (target/debug/swarm-node) [default: a
+    /// second instance of --node-bin]
+    #[arg(long, value_name = "PATH")]
+    pub peer_bin: Option<PathBuf>,
+    /// How long a node may take to print its ready line, seconds (a scenario's default)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0,
+          value_parser = parse_seconds)]
+    pub ready_timeout: f64,
+    /// Output root directory; node logs go to its node-check/ [default: target/perf]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `cargo xtask perf`.
@@ -499,6 +546,13 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("{s:?}: a duration must be positive"));
     }
     Ok(std::time::Duration::from_secs_f64(v * unit))
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!("{s:?}: give seconds, more than 0 and at most 3600")),
+    }
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -16,8 +16,8 @@ use std::{
 use clap::Parser;
 use cli::{
     BaselineAction, BaselineUpdateArgs, BenchArgs, BenchKind, BisectArgs, Cli, Command,
-    CommentArgs, ConclusionArg, Experiment, PerfAction, PerfArgs, PerfRunArgs, RecordArgs,
-    SuiteArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
+    CommentArgs, ConclusionArg, Experiment, NodeAction, NodeCheckArgs, PerfAction, PerfArgs,
+    PerfRunArgs, RecordArgs, SuiteArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
 };
 use perf_runner::{
     Exit,
@@ -30,6 +30,7 @@ use perf_runner::{
     tasks::{
         Common, bench, bisect, comment,
         history::{self, RecordRequest, TrendRequest},
+        node_check::{self, NodeCheckRequest},
         perf::{BaselineRequest, PerfRequest, run_scenario, update_baseline},
         suite,
         validate::{self, ValidateRequest},
@@ -54,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => Ok(perf_action(action)),
         Command::Perf(PerfArgs { action: None, run }) => Ok(perf_run(run)),
         Command::Bench(args) => Ok(bench(args)),
+        Command::Node(NodeAction::Check(args)) => Ok(node_check(args)),
         Command::Test(args) => test(args),
     }
 }
@@ -106,10 +108,7 @@ fn request(args: PerfRunArgs) -> PerfRequest {
             nodes: args.nodes,
             repetitions: args.repetitions,
             warmup: args.warmup,
-            transport: args.transport.map(|t| match t {
-                TransportArg::Quic => Transport::Quic,
-                TransportArg::Tcp => Transport::Tcp,
-            }),
+            transport: args.transport.map(transport),
         },
         node_bin: args.node_bin,
         node_args: args.node_args,
@@ -421,6 +420,37 @@ fn bench(args: BenchArgs) -> ExitCode {
         eprintln!("note: {notice}");
     }
     exit(outcome.exit())
+}
+
+fn node_check(args: NodeCheckArgs) -> ExitCode {
+    let request = NodeCheckRequest {
+        node_bin: args.node_bin,
+        peer_bin: args.peer_bin,
+        transport: transport(args.transport),
+        log_dir: perf_runner::data::output::OutputRoot::chosen(
+            args.out.as_deref(),
+            &project_root(),
+        )
+        .node_check(),
+        ready_timeout: std::time::Duration::from_secs_f64(args.ready_timeout),
+    };
+    match node_check::check(&request) {
+        Ok(check) => {
+            print!("{}", report::node_check::render(&check));
+            if check.failed().next().is_some() {
+                println!("node logs: {}", request.log_dir.display());
+            }
+            exit(check.exit())
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn transport(arg: TransportArg) -> Transport {
+    match arg {
+        TransportArg::Quic => Transport::Quic,
+        TransportArg::Tcp => Transport::Tcp,
+    }
 }
 
 fn test(args: TestArgs) -> anyhow::Result<ExitCode> {

@@ -30,7 +30,7 @@ use process::{LOG_TAIL_LINES, NodeProcess, SpawnError, log_tail, spawn_node};
 /// How long a control call may take before the node counts as hung.
 pub const API_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a node gets to exit after SIGTERM before it is killed.
-const STOP_GRACE: Duration = Duration::from_secs(5);
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// What to launch.
 #[derive(Debug, Clone)]

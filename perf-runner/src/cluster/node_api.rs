@@ -196,6 +196,41 @@ impl NodeApi {
         self.call(self.http.post(&url).json(&body), url).await
     }
 
+    /// `GET path` as untyped JSON, for checking a node's answers against the contract.
+    pub async fn get_json(&self, path: &str) -> Result<Value, ApiError> {
+        self.get(path).await
+    }
+
+    /// `POST path` with a JSON body, the answer as untyped JSON.
+    pub async fn post_json(&self, path: &str, body: Value) -> Result<Value, ApiError> {
+        self.post(path, body).await
+    }
+
+    /// Any request, sent as given (`body` with its content type), answered by status and body
+    /// whatever they are: for checking how a node answers requests it must refuse.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method, &url);
+        if let Some((content_type, bytes)) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes);
+        }
+        let transport = |source| ApiError::Transport {
+            url: url.clone(),
+            source,
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(transport)?;
+        Ok((status, bytes.to_vec()))
+    }
+
     /// `GET /health`.
     pub async fn health(&self) -> Result<Health, ApiError> {
         self.get("/health").await

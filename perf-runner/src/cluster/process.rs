@@ -12,6 +12,7 @@
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -96,7 +97,13 @@ pub struct NodeProcess {
     pub log_path: PathBuf,
     /// When the runner read the ready line, unix ns.
     pub ready_ns: u64,
+    /// What the node printed on stdout after its ready line (a contract violation): the
+    /// first [`STRAY_LINES_KEPT`] lines.
+    pub stray_stdout: Arc<Mutex<Vec<String>>>,
 }
+
+/// Lines of stray stdout kept per node.
+pub const STRAY_LINES_KEPT: usize = 5;
 
 /// Lines of a log shown when a node fails.
 pub const LOG_TAIL_LINES: usize = 20;
@@ -244,9 +251,15 @@ async fn wait_ready(
     };
     // Keep draining stdout so a chatty node never blocks on a full pipe; the contract says
     // stdout carries nothing after the ready line, so anything there is logged as a bug.
+    let stray_stdout = Arc::new(Mutex::new(Vec::new()));
+    let stray = stray_stdout.clone();
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
             tracing::warn!(node = index, "unexpected stdout after ready line: {line}");
+            let mut kept = stray.lock().expect("not poisoned");
+            if kept.len() < STRAY_LINES_KEPT {
+                kept.push(clean_line(&line));
+            }
         }
     });
     Ok(NodeProcess {
@@ -255,7 +268,80 @@ async fn wait_ready(
         ready,
         log_path,
         ready_ns: crate::measure::clock::unix_ns(),
+        stray_stdout,
     })
+}
+
+/// How a command that should not start (bad flags) ended.
+#[derive(Debug, Clone)]
+pub struct Exited {
+    /// Its exit code; `None` when a signal ended it or it was still running at the timeout.
+    pub code: Option<i32>,
+    /// Whether it was still running at the timeout (and was killed).
+    pub timed_out: bool,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+}
+
+/// Runs `bin args…` with the same parent-death guarantees as a node, capturing both streams,
+/// until it exits or `timeout` passes (then it is killed): for flags a node must refuse.
+pub async fn run_to_exit(
+    bin: &Path,
+    args: &[String],
+    timeout: Duration,
+) -> Result<Exited, std::io::Error> {
+    let mut command = Command::new(bin);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    arm_parent_death(&mut command);
+    let mut child = command.spawn()?;
+    let read = |stream: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
+        tokio::spawn(async move {
+            let mut bytes = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut bytes).await;
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read(child.stdout.take().map(|s| Box::new(s) as _));
+    let stderr = read(child.stderr.take().map(|s| Box::new(s) as _));
+    let (code, timed_out) = match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(status) => (status?.code(), false),
+        Err(_) => {
+            if let Some(pid) = child.id() {
+                kill_group(pid);
+            }
+            let _ = child.kill().await;
+            (None, true)
+        }
+    };
+    // A process it forked may still hold the streams open: a moment, then without them.
+    let rest = |task: tokio::task::JoinHandle<String>| async move {
+        match tokio::time::timeout(Duration::from_secs(1), task).await {
+            Ok(Ok(text)) => text,
+            _ => String::new(),
+        }
+    };
+    Ok(Exited {
+        code,
+        timed_out,
+        stdout: rest(stdout).await,
+        stderr: rest(stderr).await,
+    })
+}
+
+/// SIGKILL to the process group a spawned node leads (its own, see [`spawn_node`]): whatever
+/// a node forked dies with it, even children that lost the parent-death signal at fork.
+pub fn kill_group(pid: u32) {
+    // SAFETY: kill(2) with a negative pid signals the group the spawned child leads.
+    unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
 }
 
 #[cfg(target_os = "linux")]

@@ -125,6 +125,11 @@ impl OutputRoot {
         Self::at(self.dir.join("validate"))
     }
 
+    /// `<root>/node-check/`: the node logs of the last `cargo xtask node check`.
+    pub fn node_check(&self) -> PathBuf {
+        self.dir.join("node-check")
+    }
+
     /// `<root>/history/`.
     pub fn history(&self) -> PathBuf {
         self.dir.join("history")

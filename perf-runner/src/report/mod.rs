@@ -19,6 +19,7 @@ pub mod comparison;
 pub mod csv;
 pub mod escape;
 pub mod markdown;
+pub mod node_check;
 pub mod plots;
 pub mod progress;
 pub mod suite;

@@ -15,6 +15,7 @@ pub mod validate;
 pub mod bisect;
 pub mod history;
 pub mod comment;
+pub mod node_check;
 
 use std::path::PathBuf;
 
