@@ -12,8 +12,9 @@ use std::path::Path;
 use common::{run, serial, xtask};
 use serde_json::Value;
 
-#[test]
-fn the_js_node_runs_perf_minimal_over_tcp_with_sane_metrics() {
+/// The js node's directory, or `None` (skipped, with a message) when its npm dependencies are
+/// missing outside CI.
+fn js_node_dir() -> Option<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let node_dir = root.join("nodes/js-libp2p");
     if !node_dir.join("node_modules").is_dir() {
@@ -23,8 +24,32 @@ fn the_js_node_runs_perf_minimal_over_tcp_with_sane_metrics() {
             "{message}; under CI the tool installer must have done so"
         );
         eprintln!("skipped: {message}");
-        return;
+        return None;
     }
+    Some(node_dir)
+}
+
+#[test]
+fn the_js_node_passes_node_check_over_tcp() {
+    let Some(node_dir) = js_node_dir() else {
+        return;
+    };
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(xtask()
+        .args(["node", "check", "--transport", "tcp", "--node-bin"])
+        .arg(node_dir.join("bin/js-libp2p-node"))
+        .arg("--out")
+        .arg(tmp.path()));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
+
+#[test]
+fn the_js_node_runs_perf_minimal_over_tcp_with_sane_metrics() {
+    let Some(node_dir) = js_node_dir() else {
+        return;
+    };
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

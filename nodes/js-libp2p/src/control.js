@@ -73,6 +73,9 @@ const ROUTES = [
   ['POST', /^\/gossip\/publish$/, async (app, _m, req) => {
     const body = await jsonBody(req, { size: 'size', id: 'string' }, { topic: 'string' })
     const topic = body.topic ?? app.config.topic
+    if (topic !== app.config.topic) {
+      throw new HttpError(400, `this node publishes only on topic ${JSON.stringify(app.config.topic)} (set with --topic), not ${JSON.stringify(topic)}`)
+    }
     if (!app.gossip.hasSubscribers(topic)) {
       throw new HttpError(503, `no peer is subscribed to ${JSON.stringify(topic)} yet: wait for the mesh to form, then retry`)
     }
