@@ -51,16 +51,30 @@ fn scenario_for(phase: &str) -> String {
     format!("name = \"liveness-{phase}\"\n{HEADER}\n{body}")
 }
 
-/// Child processes of `pid`, oldest first.
+/// Child processes of `pid`, in node index order. Not pid order: pids wrap around (pid_max is
+/// 32768 on many machines), so a later node can have a smaller pid. A node's `--key-seed` is
+/// seed × 1,000,003 + its index, so with one seed the seeds sort like the indices.
 fn children_of(pid: u32) -> Vec<u32> {
-    let mut children: Vec<u32> =
+    let mut children: Vec<(u64, u32)> =
         std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
             .unwrap_or_default()
             .split_whitespace()
             .filter_map(|p| p.parse().ok())
+            .map(|child| (key_seed_of(child), child))
             .collect();
     children.sort_unstable();
-    children
+    children.into_iter().map(|(_, child)| child).collect()
+}
+
+/// The `--key-seed` on a process's command line (0 when it has none).
+fn key_seed_of(pid: u32) -> u64 {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+    args.iter()
+        .position(|a| *a == b"--key-seed")
+        .and_then(|at| args.get(at + 1))
+        .and_then(|seed| std::str::from_utf8(seed).ok()?.parse().ok())
+        .unwrap_or(0)
 }
 
 fn alive(pid: u32) -> bool {
@@ -155,14 +169,18 @@ fn fault_in_phase(phase: &str, signal: libc::c_int) {
     let mut seen = wait_for_phase(&mut runner, &lines, phase);
     let nodes = children_of(runner.id());
     assert_eq!(nodes.len(), 3, "three nodes run: {nodes:?}");
-    // The last node spawned is node 2.
     let victim = nodes[2];
     let signalled = Instant::now();
     // SAFETY: kill(2) on a grandchild that is alive (its parent has not reaped it).
     unsafe { libc::kill(victim as i32, signal) };
     let code = wait_exit(&mut runner);
     let took = signalled.elapsed();
-    seen.extend(lines.try_iter());
+    // The reader thread forwards what is left and ends at the pipe's end: wait for that, or
+    // the last lines (the error) may still be on their way.
+    let drained = Instant::now() + Duration::from_secs(30);
+    while let Ok(line) = lines.recv_timeout(drained.saturating_duration_since(Instant::now())) {
+        seen.push(line);
+    }
     let stderr = seen.join("\n");
     let what = if signal == libc::SIGKILL {
         "SIGKILL"
