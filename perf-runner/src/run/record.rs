@@ -65,6 +65,7 @@ impl Record {
             metrics: Vec::new(),
             notes: notes(s),
             plots: Vec::new(),
+            breakdown: Vec::new(),
             comparison: None,
         };
         let primary = config
@@ -125,6 +126,7 @@ impl Record {
         summary.complete = complete;
         summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         summary.failures = self.failures.clone();
+        summary.breakdown = super::breakdown::breakdown(&self.raw);
         // Metrics in definition order, so every report lists them the same way.
         summary.metrics = metrics::ALL
             .iter()
