@@ -141,14 +141,18 @@ fn breakdown(summary: &RunSummary, out: &mut String) {
         return;
     }
     out.push_str("\n## By implementation pair\n\n");
-    out.push_str("Over every delivery and get of the measured repetitions, for information (not gated). Gossip: publisher → receiver; DHT get: the node that answered → the getter.\n\n");
+    out.push_str("Over every delivery and get of the measured repetitions, for information (not gated). Gossip: publisher → receiver; DHT get: the node that answered → the getter; `uss_idle_mb`: each node's private memory after the idle window, by its implementation.\n\n");
     out.push_str("| metric | from | to | p50 | p99 | n |\n|---|---|---|---:|---:|---:|\n");
     for row in &summary.breakdown {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
             row.metric,
             super::escape::code(&row.from),
-            super::escape::code(&row.to),
+            if row.to.is_empty() {
+                "(per node)".to_owned()
+            } else {
+                super::escape::code(&row.to)
+            },
             format_value(row.p50, &row.unit),
             format_value(row.p99, &row.unit),
             row.n

@@ -98,7 +98,11 @@ pub fn render(summary: &RunSummary) -> String {
         for r in &summary.breakdown {
             rows.push([
                 r.metric.clone(),
-                format!("{} → {}", r.from, r.to),
+                if r.to.is_empty() {
+                    r.from.clone()
+                } else {
+                    format!("{} → {}", r.from, r.to)
+                },
                 format_value(r.p50, &r.unit),
                 format_value(r.p99, &r.unit),
                 r.n.to_string(),
@@ -114,7 +118,7 @@ pub fn render(summary: &RunSummary) -> String {
                 out.push('\n');
             }
         }
-        out.push_str("gossip: publisher → receiver; dht_get_ms: the node that answered → the getter (information, not gated)\n");
+        out.push_str("gossip: publisher → receiver; dht_get_ms: the node that answered → the getter; uss_idle_mb: per node (information, not gated)\n");
     }
     for f in &summary.failures {
         out.push_str(&format!(

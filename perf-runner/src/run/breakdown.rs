@@ -6,7 +6,9 @@
 //! `"phase": "nodes"` record, `run::repetition`); its gossip deliveries name the receiver by
 //! index and the publisher by peer id, its gets the getter by index and the answering peer by
 //! peer id. Only first deliveries count (as in `gossip_latency_ms_*`) and only correct gets
-//! answered by a remote peer (as in `dht_get_ms_*`). Information only: nothing here is gated.
+//! answered by a remote peer (as in `dht_get_ms_*`). Each node's private memory after the idle
+//! window (`"phase": "idle_memory"`) goes by its implementation alone, since the mean of
+//! `uss_idle_mb_mean` mixes them. Information only: nothing here is gated.
 //! A run without that record (a single implementation) has no breakdown.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -82,6 +84,15 @@ pub(super) fn breakdown(raw: &[Value]) -> Vec<PairStat> {
                 .entry((GOSSIP, from, to))
                 .or_default()
                 .push(latency_us / 1000.0);
+        } else if r["phase"] == "idle_memory" {
+            for (index, uss) in r["uss_mb"].as_array().into_iter().flatten().enumerate() {
+                let (Some(of), Some(mb)) =
+                    (index_impl(repetition, &Value::from(index)), uss.as_f64())
+                else {
+                    continue;
+                };
+                samples.entry((USS, of, "")).or_default().push(mb);
+            }
         } else if r["phase"] == "dht" && r["op"] == "get" && r["correct"] == true {
             let (Some(from), Some(to), Some(elapsed_us)) = (
                 peer_impl(repetition, &r["from"]),
@@ -106,7 +117,7 @@ pub(super) fn breakdown(raw: &[Value]) -> Vec<PairStat> {
                 p50: quantile(&values, 0.5)?,
                 p99: quantile(&values, 0.99)?,
                 n: values.len(),
-                unit: "ms".into(),
+                unit: if metric == USS { "MiB" } else { "ms" }.into(),
             })
         })
         .collect()
@@ -115,6 +126,8 @@ pub(super) fn breakdown(raw: &[Value]) -> Vec<PairStat> {
 /// The breakdown's metric names: the per-repetition metrics they break down, without quantile.
 const GOSSIP: &str = "gossip_latency_ms";
 const DHT_GET: &str = "dht_get_ms";
+/// Per node, by its implementation alone.
+const USS: &str = "uss_idle_mb";
 
 #[cfg(test)]
 mod tests {
@@ -167,8 +180,10 @@ mod tests {
             get(0, 1, Some(2), 50_000, false),
             get(0, 2, Some(0), 1_500, true),
             json!({"phase": "dht", "op": "get", "key": "k", "node": 1, "error": "404", "repetition": 0}),
+            json!({"phase": "idle_memory", "uss_mb": [3.0, 5.0, 40.0], "repetition": 0}),
             nodes(1, &impls),
             delivery(1, "c", 1, 2, 4_000),
+            json!({"phase": "idle_memory", "uss_mb": [4.0, null, 50.0], "repetition": 1}),
         ];
         let rows = breakdown(&raw);
         let swarm_js = row(&rows, GOSSIP, "swarm-node", "js-libp2p");
@@ -181,7 +196,17 @@ mod tests {
         let answered_by_js = row(&rows, DHT_GET, "js-libp2p", "swarm-node");
         assert_eq!((answered_by_js.n, answered_by_js.p50), (1, 3.0));
         assert_eq!(row(&rows, DHT_GET, "swarm-node", "js-libp2p").p50, 1.5);
-        assert_eq!(rows.len(), 5, "{rows:?}");
+        let js_memory = row(&rows, USS, "js-libp2p", "");
+        assert_eq!(
+            (js_memory.n, js_memory.p50, js_memory.unit.as_str()),
+            (2, 45.0, "MiB")
+        );
+        assert_eq!(
+            row(&rows, USS, "swarm-node", "").n,
+            3,
+            "a node without a reading is left out"
+        );
+        assert_eq!(rows.len(), 7, "{rows:?}");
     }
 
     #[test]
