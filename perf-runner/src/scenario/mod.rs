@@ -591,6 +591,21 @@ mod tests {
             error_of(&format!("{base}{}", group("[]"))),
             "s.toml:6:9: a node group needs at least one node"
         );
+        let missing = Implementation {
+            name: "x-libp2p",
+            bin: "nodes/x-libp2p/bin/x-libp2p-node",
+            installed: "nodes/x-libp2p/node_modules",
+            install: "run `npm ci` in nodes/x-libp2p",
+            transports: &[Transport::Tcp],
+        };
+        let err = missing.check_installed().unwrap_err();
+        assert!(
+            err.starts_with("the scenario runs nodes of implementation x-libp2p, but ")
+                && err.ends_with(
+                    "nodes/x-libp2p/bin/x-libp2p-node is missing: run `npm ci` in nodes/x-libp2p"
+                ),
+            "{err}"
+        );
         let err = error_of(&format!(
             "{base}[[node_groups]]\nimplementation = \"go-libp2p\"\nnodes = [1]\n"
         ));
