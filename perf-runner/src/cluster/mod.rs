@@ -10,6 +10,7 @@ pub mod process;
 pub mod topology;
 
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -35,8 +36,11 @@ pub const STOP_GRACE: Duration = Duration::from_secs(5);
 /// What to launch.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// Binary speaking the node contract.
+    /// Binary speaking the node contract: every node's, except those in `other_bins`.
     pub node_bin: PathBuf,
+    /// Nodes that run another binary (a mixed network's node groups), by index. They get
+    /// `extra_args` but not `own_args`.
+    pub other_bins: BTreeMap<usize, PathBuf>,
     /// Number of nodes.
     pub nodes: usize,
     /// Who bootstraps from whom.
@@ -55,6 +59,9 @@ pub struct ClusterConfig {
     pub ready_timeout: Duration,
     /// Extra arguments appended to every node's command line.
     pub extra_args: Vec<String>,
+    /// Extra arguments appended after `extra_args` for the nodes that run `node_bin` (an arm's
+    /// own arguments, which another implementation may not understand).
+    pub own_args: Vec<String>,
     /// The userspace switch every node's traffic goes through, when the scenario emulates a
     /// network: node k announces the switch's port P_k and bootstraps to peers' P ports.
     pub network: Option<std::sync::Arc<Switch>>,
@@ -164,6 +171,8 @@ pub struct Cluster {
     launches: Vec<Launch>,
     /// What the liveness watcher sees: updated before every deliberate state change.
     watched: Watched,
+    /// The run's own node binary (`ClusterConfig::node_bin`), which newcomers run.
+    own_bin: PathBuf,
 }
 
 /// Node `index`'s command line: the flags the runner always passes, its external address
@@ -210,7 +219,17 @@ fn command_line(
         ]);
     }
     args.extend(config.extra_args.iter().cloned());
+    if !config.other_bins.contains_key(&index) {
+        args.extend(config.own_args.iter().cloned());
+    }
     args
+}
+
+impl ClusterConfig {
+    /// The binary node `index` runs.
+    pub fn bin_of(&self, index: usize) -> &Path {
+        self.other_bins.get(&index).unwrap_or(&self.node_bin)
+    }
 }
 
 /// A node's command line and where its logs go.
@@ -263,7 +282,7 @@ impl Cluster {
             let args = command_line(config, index, node_targets, &ready);
             launches.push(Launch {
                 args: args.clone(),
-                bin: config.node_bin.clone(),
+                bin: config.bin_of(index).to_path_buf(),
                 log_dir: config.log_dir.clone(),
                 ready_timeout: config.ready_timeout,
                 network: config.network.clone(),
@@ -273,7 +292,7 @@ impl Cluster {
             let log = config.log_dir.join(format!("node{index}.log"));
             pending.push(spawn_node(
                 index,
-                &config.node_bin,
+                config.bin_of(index),
                 &args,
                 &log,
                 config.ready_timeout,
@@ -299,6 +318,7 @@ impl Cluster {
             t0_ns,
             launches,
             watched: Watched::default(),
+            own_bin: config.node_bin.clone(),
         };
         for index in 0..cluster.nodes.len() {
             cluster.publish(index);
@@ -464,7 +484,13 @@ impl Cluster {
     pub async fn add_node(&mut self) -> Result<usize, ClusterError> {
         let index = self.nodes.len();
         let bootstrap = self.bootstrap_from_up(index);
-        let first = &self.launches[0];
+        // Newcomers run the run's own node: the first node that does is the template (node 0
+        // when every node is in a node group).
+        let first = self
+            .launches
+            .iter()
+            .find(|l| l.bin == self.own_bin)
+            .unwrap_or(&self.launches[0]);
         let external = first
             .network
             .as_ref()
@@ -650,4 +676,44 @@ pub fn check_node_bin(bin: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_of_another_implementation_get_the_scenarios_arguments_but_not_the_arms() {
+        let config = ClusterConfig {
+            node_bin: "/x/swarm-node".into(),
+            other_bins: BTreeMap::from([(1, PathBuf::from("/y/js-libp2p-node"))]),
+            nodes: 2,
+            topology: Topology::Star,
+            seed: 1,
+            transport: Transport::Tcp,
+            target_peers: 1,
+            stagger: Duration::ZERO,
+            log_dir: "/tmp".into(),
+            ready_timeout: Duration::from_secs(1),
+            extra_args: vec!["--kad-replication-factor".into(), "3".into()],
+            own_args: vec!["--current-thread".into()],
+            network: None,
+        };
+        assert_eq!(config.bin_of(0), Path::new("/x/swarm-node"));
+        assert_eq!(config.bin_of(1), Path::new("/y/js-libp2p-node"));
+        let own = command_line(&config, 0, &[], &[]);
+        assert!(
+            own.ends_with(&[
+                "--kad-replication-factor".into(),
+                "3".into(),
+                "--current-thread".into()
+            ]),
+            "{own:?}"
+        );
+        let other = command_line(&config, 1, &[], &[]);
+        assert!(
+            other.ends_with(&["--kad-replication-factor".into(), "3".into()]),
+            "{other:?}"
+        );
+    }
 }

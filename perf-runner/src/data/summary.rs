@@ -56,6 +56,34 @@ pub struct RunSummary {
     /// Verdicts against a baseline or another revision, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// A mixed network's latencies per implementation pair, over every measured repetition's
+    /// raw records (information, never gated); empty for a single implementation and in
+    /// summaries older than mixed networks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakdown: Vec<PairStat>,
+}
+
+/// One row of a mixed network's breakdown: a latency between two implementations, or one
+/// implementation's memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairStat {
+    /// `gossip_latency_ms` (publish → first delivery), `dht_get_ms` (request → first remote
+    /// record) or `uss_idle_mb` (each node's private memory after the idle window).
+    pub metric: String,
+    /// Gossip: the publisher's implementation; DHT: the implementation of the node that answered.
+    pub from: String,
+    /// Gossip: the receiver's implementation; DHT: the getter's; empty for a per-node metric
+    /// (`uss_idle_mb`), which `from` alone names.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub to: String,
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Samples (deliveries, gets or nodes × repetitions).
+    pub n: usize,
+    /// Unit of `p50` and `p99`.
+    pub unit: String,
 }
 
 /// The scenario parameters that shape the numbers.

@@ -11,6 +11,7 @@ pub fn render(summary: &RunSummary) -> String {
     header(summary, &mut out);
     verdict(summary, &mut out);
     measurements(summary, &mut out);
+    breakdown(summary, &mut out);
     failures(summary, &mut out);
     plots(summary, &mut out);
     notes(summary, &mut out);
@@ -134,6 +135,31 @@ fn measurements(summary: &RunSummary, out: &mut String) {
     out.push_str("\nnoise: median absolute deviation over repetitions, relative to the median.\n");
 }
 
+/// A mixed network's latencies per implementation pair, when it has them.
+fn breakdown(summary: &RunSummary, out: &mut String) {
+    if summary.breakdown.is_empty() {
+        return;
+    }
+    out.push_str("\n## By implementation pair\n\n");
+    out.push_str("Over every delivery and get of the measured repetitions, for information (not gated). Gossip: publisher → receiver; DHT get: the node that answered → the getter; `uss_idle_mb`: each node's private memory after the idle window, by its implementation.\n\n");
+    out.push_str("| metric | from | to | p50 | p99 | n |\n|---|---|---|---:|---:|---:|\n");
+    for row in &summary.breakdown {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            row.metric,
+            super::escape::code(&row.from),
+            if row.to.is_empty() {
+                "(per node)".to_owned()
+            } else {
+                super::escape::code(&row.to)
+            },
+            format_value(row.p50, &row.unit),
+            format_value(row.p99, &row.unit),
+            row.n
+        ));
+    }
+}
+
 /// The failed repetitions with their messages.
 fn failures(summary: &RunSummary, out: &mut String) {
     if !summary.failures.is_empty() {
@@ -222,6 +248,31 @@ mod tests {
         }
         let plain = render(&fixtures::measured());
         assert!(!plain.contains("## Verdict"), "{plain}");
+    }
+
+    #[test]
+    fn a_mixed_network_gets_a_table_by_implementation_pair() {
+        let mut summary = fixtures::measured();
+        assert!(!render(&summary).contains("By implementation pair"));
+        summary.breakdown = vec![crate::data::summary::PairStat {
+            metric: "gossip_latency_ms".into(),
+            from: "swarm-node".into(),
+            to: "js-libp2p".into(),
+            p50: 1.25,
+            p99: 4.5,
+            n: 120,
+            unit: "ms".into(),
+        }];
+        let md = render(&summary);
+        assert!(md.contains("## By implementation pair\n"), "{md}");
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| `gossip_latency_ms` |"))
+            .unwrap();
+        assert!(
+            row.contains("| `swarm-node` | `js-libp2p` |") && row.ends_with("| 120 |"),
+            "{row}"
+        );
     }
 
     #[test]

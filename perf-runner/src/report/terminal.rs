@@ -87,6 +87,39 @@ pub fn render(summary: &RunSummary) -> String {
         }
     }
     out.push_str("noise = median absolute deviation / median over repetitions\n");
+    if !summary.breakdown.is_empty() {
+        let mut rows = vec![[
+            "by implementation pair".to_owned(),
+            "from → to".into(),
+            "p50".into(),
+            "p99".into(),
+            "n".into(),
+        ]];
+        for r in &summary.breakdown {
+            rows.push([
+                r.metric.clone(),
+                if r.to.is_empty() {
+                    r.from.clone()
+                } else {
+                    format!("{} → {}", r.from, r.to)
+                },
+                format_value(r.p50, &r.unit),
+                format_value(r.p99, &r.unit),
+                r.n.to_string(),
+            ]);
+        }
+        let (lines, width) = lay_out(&rows, [false, false, true, true, true]);
+        out.push('\n');
+        for (i, line) in lines.iter().enumerate() {
+            out.push_str(line);
+            out.push('\n');
+            if i == 0 {
+                out.push_str(&"-".repeat(width));
+                out.push('\n');
+            }
+        }
+        out.push_str("gossip: publisher → receiver; dht_get_ms: the node that answered → the getter; uss_idle_mb: per node (information, not gated)\n");
+    }
     for f in &summary.failures {
         out.push_str(&format!(
             "FAILURE (repetition {}): {}\n",

@@ -7,11 +7,13 @@
 //! repetitions run the same phases and are discarded.
 //!
 //! This file is the scheduler (rounds, ABBA order, interruption); `repetition` runs one
-//! fresh cluster, `phases` the phases on it, `record` builds each arm's summary.
+//! fresh cluster, `phases` the phases on it, `record` builds each arm's summary, `breakdown`
+//! a mixed network's latencies per implementation pair.
 
 mod repetition;
 mod phases;
 mod record;
+mod breakdown;
 
 use std::{
     future::Future,

@@ -39,6 +39,11 @@ pub(super) async fn phases(
     let quiet = cluster.liveness().quiet();
     values.extend(idle(cluster, &pids, scenario.idle.seconds).await?);
     drop(quiet);
+    if !scenario.node_groups.is_empty() {
+        // A mixed network's mean mixes implementations: each node's own, for the breakdown.
+        let per_node: Vec<Option<f64>> = pids.iter().map(|&p| uss_mb(&[p]).pop()).collect();
+        raw.push(json!({"phase": "idle_memory", "uss_mb": per_node}));
+    }
     values.extend(formation_from_events(cluster, scenario, formed.polled_end_ns, raw).await?);
     values.extend(workloads(scenario, cluster, switch, &pids, label, observer, raw).await?);
 

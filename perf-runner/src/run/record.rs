@@ -65,6 +65,7 @@ impl Record {
             metrics: Vec::new(),
             notes: notes(s),
             plots: Vec::new(),
+            breakdown: Vec::new(),
             comparison: None,
         };
         let primary = config
@@ -125,6 +126,7 @@ impl Record {
         summary.complete = complete;
         summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         summary.failures = self.failures.clone();
+        summary.breakdown = super::breakdown::breakdown(&self.raw);
         // Metrics in definition order, so every report lists them the same way.
         summary.metrics = metrics::ALL
             .iter()
@@ -179,6 +181,12 @@ fn notes(s: &Scenario) -> Vec<String> {
         "CPU shares come from /proc clock ticks (10 ms), so idle CPU resolves to about 1 / idle.seconds % of a core.".to_owned(),
         "A single run reports levels, not a verdict: a regression verdict needs a comparison with a baseline or another revision.".to_owned(),
     ];
+    for group in &s.node_groups {
+        notes.push(format!(
+            "A mixed network: nodes {:?} run {}, the others the run's own node. Metrics over all nodes (memory, CPU, latency quantiles) mix implementations; the breakdown by implementation pair separates gossip latency, DHT get latency and private memory (information, not gated).",
+            group.nodes, group.implementation
+        ));
+    }
     if let Some(dht) = &s.dht {
         let k = dht.replication_factor.unwrap_or(KADEMLIA_K);
         notes.push(if s.nodes <= k {

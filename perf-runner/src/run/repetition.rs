@@ -5,6 +5,7 @@ use std::{path::Path, sync::Arc, time::Duration};
 
 use crate::{
     cluster::{Cluster, ClusterConfig},
+    data::baseline::implementation_of,
     netem::Switch,
     scenario::{NetworkSpec, Scenario, Transport},
     workload::{Values, WorkloadError},
@@ -29,6 +30,9 @@ pub(super) async fn repetition(
     };
     let cluster_config = ClusterConfig {
         node_bin: arm.node_bin.clone(),
+        other_bins: (0..scenario.nodes)
+            .filter_map(|i| Some((i, scenario.implementation_of(i)?.bin())))
+            .collect(),
         nodes: scenario.nodes,
         topology: scenario.topology,
         seed: scenario.seed,
@@ -37,10 +41,14 @@ pub(super) async fn repetition(
         stagger: Duration::from_millis(scenario.stagger_ms),
         log_dir: log_dir.to_path_buf(),
         ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
-        extra_args: node_args(scenario, arm),
+        extra_args: scenario_args(scenario),
+        own_args: arm.node_args.clone(),
         network: switch.clone(),
     };
     let mut cluster = Cluster::start(&cluster_config).await?;
+    if !scenario.node_groups.is_empty() {
+        raw.push(implementations(scenario, arm, &cluster));
+    }
     // Every phase runs under the liveness watch: a node that exits, is stopped or hangs ends
     // the repetition at once, its outstanding requests cancelled.
     let liveness = cluster.liveness();
@@ -90,14 +98,32 @@ async fn explain(cluster: &mut Cluster, error: WorkloadError) -> WorkloadError {
 /// How long a failed call waits for its node to be seen exiting.
 const EXIT_GRACE: Duration = Duration::from_secs(1);
 
-/// The arm's extra node arguments, after the flags the scenario asks of every node.
-fn node_args(scenario: &Scenario, arm: &Arm) -> Vec<String> {
+/// The flags the scenario asks of every node, whatever its implementation (the arm's own
+/// arguments follow them on the nodes that run the arm's binary).
+fn scenario_args(scenario: &Scenario) -> Vec<String> {
     let mut args = Vec::new();
     if let Some(factor) = scenario.dht.as_ref().and_then(|d| d.replication_factor) {
         args.extend(["--kad-replication-factor".to_owned(), factor.to_string()]);
     }
-    args.extend(arm.node_args.iter().cloned());
     args
+}
+
+/// A mixed network's raw record of which node runs which implementation, by index and peer
+/// id: what the per-pair breakdown (`run::breakdown`) reads the gossip and DHT records with.
+fn implementations(scenario: &Scenario, arm: &Arm, cluster: &Cluster) -> serde_json::Value {
+    let own = implementation_of(&arm.node_bin);
+    let nodes: Vec<serde_json::Value> = cluster
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| {
+            let implementation = scenario
+                .implementation_of(index)
+                .map_or(own.clone(), |i| i.name.to_owned());
+            serde_json::json!({"index": index, "peer_id": node.peer_id(), "implementation": implementation})
+        })
+        .collect();
+    serde_json::json!({"phase": "nodes", "nodes": nodes})
 }
 
 /// With emulation: checks that every connection goes through the switch (a node that learnt a
@@ -170,34 +196,17 @@ fn start_switch(network: &NetworkSpec, scenario: &Scenario) -> Result<Switch, Wo
 mod tests {
     use super::*;
 
-    fn arm(node_args: &[&str]) -> Arm {
-        Arm {
-            label: "head".into(),
-            node_bin: "swarm-node".into(),
-            node_args: node_args.iter().map(|a| a.to_string()).collect(),
-            binary_size_bytes: None,
-            build_time_s: None,
-            revision: crate::data::env::Revision {
-                commit: "unknown".into(),
-                dirty: false,
-            },
-        }
-    }
-
     #[test]
-    fn a_scenario_replication_factor_reaches_every_node_before_the_arms_own_arguments() {
+    fn a_scenario_replication_factor_reaches_every_node() {
         let scenario = Scenario::from_toml(
             "name = \"x\"\nnodes = 5\n[dht]\nreplication_factor = 3\n",
             Path::new("s.toml"),
         )
         .unwrap();
-        assert_eq!(
-            node_args(&scenario, &arm(&["--current-thread"])),
-            ["--kad-replication-factor", "3", "--current-thread"]
-        );
+        assert_eq!(scenario_args(&scenario), ["--kad-replication-factor", "3"]);
         let default =
             Scenario::from_toml("name = \"x\"\nnodes = 5\n[dht]\n", Path::new("s.toml")).unwrap();
-        assert_eq!(node_args(&default, &arm(&[])), Vec::<String>::new());
+        assert_eq!(scenario_args(&default), Vec::<String>::new());
         let error = Scenario::from_toml(
             "name = \"x\"\nnodes = 5\n[dht]\nreplication_factor = 0\n",
             Path::new("s.toml"),

@@ -22,8 +22,10 @@ mod validate;
 mod phases;
 mod network;
 mod faults;
+mod implementations;
 
 pub use faults::{ChaosPhase, Fault, FaultKind};
+pub use implementations::{Implementation, NodeGroup};
 pub use network::{LossModel, NetworkGroup, NetworkLink, NetworkRules, NetworkSpec};
 pub use phases::{DhtPhase, FormationPhase, GossipPhase, IdlePhase, ThroughputPhase};
 use validate::{Locator, RawScenario};
@@ -181,6 +183,9 @@ pub struct Scenario {
     pub network: Option<NetworkSpec>,
     /// A fault phase, when the scenario sets `[chaos]`.
     pub chaos: Option<ChaosPhase>,
+    /// `[[node_groups]]`: nodes that run another implementation than the run's own node
+    /// (empty: every node runs it).
+    pub node_groups: Vec<NodeGroup>,
 }
 
 /// Largest cluster a scenario may ask for, counting the nodes its faults add (`scale-up`):
@@ -244,6 +249,23 @@ impl Scenario {
             },
             other => other,
         })
+    }
+
+    /// The implementation node `index` runs, when a node group names it; `None`: the run's own
+    /// node (the arm's binary).
+    pub fn implementation_of(&self, index: usize) -> Option<&'static Implementation> {
+        self.node_groups
+            .iter()
+            .find(|g| g.nodes.contains(&index))
+            .and_then(|g| Implementation::find(&g.implementation))
+    }
+
+    /// The implementations its node groups name, each once, in the order of [`implementations::KNOWN`].
+    pub fn group_implementations(&self) -> Vec<&'static Implementation> {
+        implementations::KNOWN
+            .iter()
+            .filter(|i| self.node_groups.iter().any(|g| g.implementation == i.name))
+            .collect()
     }
 
     /// Nodes at the most: the scenario's own and those its faults add (`scale-up`).
@@ -531,6 +553,103 @@ mod tests {
         assert!(
             e.contains("names node 2, but the scenario has nodes 0 to 1 (with --nodes 2)"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn node_groups_parse_and_are_checked_with_positions() {
+        let base = "name = \"x\"\nnodes = 5\ntransport = \"tcp\"\n";
+        let group = |nodes: &str| {
+            format!("[[node_groups]]\nimplementation = \"js-libp2p\"\nnodes = {nodes}\n")
+        };
+        let s = parse(&format!("{base}{}", group("[3, 4]"))).unwrap();
+        assert_eq!(
+            s.node_groups,
+            [NodeGroup {
+                implementation: "js-libp2p".into(),
+                nodes: vec![3, 4]
+            }]
+        );
+        assert_eq!(s.implementation_of(3).map(|i| i.name), Some("js-libp2p"));
+        assert_eq!(s.implementation_of(0), None);
+        assert_eq!(s.group_implementations().len(), 1);
+        assert!(parse(base).unwrap().node_groups.is_empty());
+
+        assert_eq!(
+            error_of(&format!("{base}{}", group("[3, 5]"))),
+            "s.toml:6:13: a node group names node 5, but the scenario has nodes 0 to 4"
+        );
+        assert_eq!(
+            error_of(&format!("{base}{}{}", group("[3]"), group("[1, 3]"))),
+            "s.toml:9:13: node 3 is in two node groups (js-libp2p and js-libp2p)"
+        );
+        assert_eq!(
+            error_of(&format!("{base}{}", group("[2, 2]"))),
+            "s.toml:6:13: node 2 is twice in this group"
+        );
+        assert_eq!(
+            error_of(&format!("{base}{}", group("[]"))),
+            "s.toml:6:9: a node group needs at least one node"
+        );
+        let missing = Implementation {
+            name: "x-libp2p",
+            bin: "nodes/x-libp2p/bin/x-libp2p-node",
+            installed: "nodes/x-libp2p/node_modules",
+            install: "run `npm ci` in nodes/x-libp2p",
+            transports: &[Transport::Tcp],
+        };
+        let err = missing.check_installed().unwrap_err();
+        assert!(
+            err.starts_with("the scenario runs nodes of implementation x-libp2p, but ")
+                && err.ends_with(
+                    "nodes/x-libp2p/bin/x-libp2p-node is missing: run `npm ci` in nodes/x-libp2p"
+                ),
+            "{err}"
+        );
+        let err = error_of(&format!(
+            "{base}[[node_groups]]\nimplementation = \"go-libp2p\"\nnodes = [1]\n"
+        ));
+        assert!(
+            err.starts_with(
+                "s.toml:5:18: unknown implementation \"go-libp2p\"; known: \"js-libp2p\""
+            ),
+            "{err}"
+        );
+        // js-libp2p speaks TCP only: QUIC, set in the file or by default, is refused.
+        let quic = base.replace("tcp", "quic");
+        assert_eq!(
+            error_of(&format!("{quic}{}", group("[1]"))),
+            "s.toml:3:13: transport quic is not spoken by implementation js-libp2p (node_groups), which speaks only tcp"
+        );
+        let err = error_of(&format!("name = \"x\"\nnodes = 5\n{}", group("[1]")));
+        assert!(
+            err.starts_with("s.toml:4:18: transport quic is not spoken"),
+            "{err}"
+        );
+        let e = override_error(
+            &format!("{base}{}", group("[1]")),
+            Overrides {
+                transport: Some(Transport::Quic),
+                ..Default::default()
+            },
+        );
+        assert!(
+            e.starts_with(
+                "--transport quic: transport quic is not spoken by implementation js-libp2p"
+            ),
+            "{e}"
+        );
+        let e = override_error(&format!("{base}{}", group("[4]")), nodes(3));
+        assert!(
+            e.contains("names node 4, but the scenario has nodes 0 to 2 (with --nodes 3)"),
+            "{e}"
+        );
+        let err = error_of(&format!(
+            "{base}[[node_groups]]\nimplementation = \"js-libp2p\"\nnodes = [1]\ncount = 2\n"
+        ));
+        assert!(
+            err.starts_with("s.toml:7:1:") && err.contains("unknown field `count`"),
+            "{err}"
         );
     }
 

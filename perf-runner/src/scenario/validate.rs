@@ -15,6 +15,7 @@ use toml::Spanned;
 use super::{
     MAX_NODES, Overrides, Scenario, ScenarioError, Topology, Transport,
     faults::{RawChaos, chaos_phase},
+    implementations::{RawNodeGroup, node_groups},
     network::{RawNetwork, network_spec},
     phases::{
         DhtPhase, GossipPhase, RawDht, RawFormation, RawGossip, RawIdle, RawThroughput,
@@ -46,6 +47,8 @@ pub(super) struct RawScenario {
     thresholds: BTreeMap<String, Spanned<f64>>,
     network: Option<RawNetwork>,
     chaos: Option<RawChaos>,
+    #[serde(default)]
+    node_groups: Vec<RawNodeGroup>,
 }
 
 impl RawScenario {
@@ -227,6 +230,13 @@ pub(super) fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, Scen
         .as_ref()
         .map(|c| chaos_phase(c, nodes, transport, network.is_some(), loc))
         .transpose()?;
+    let node_groups = node_groups(
+        &raw.node_groups,
+        nodes,
+        transport,
+        raw.transport.as_ref().map(|t| t.span()),
+        loc,
+    )?;
     Ok(Scenario {
         name,
         description: raw.description,
@@ -246,6 +256,7 @@ pub(super) fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, Scen
         thresholds,
         network,
         chaos,
+        node_groups,
     })
 }
 

@@ -337,14 +337,28 @@ pub fn testbed_of(request: &PerfRequest) -> Result<Testbed, Error> {
 /// The file stem of the node `cargo xtask perf` builds: its implementation name.
 const BUILT_NODE: &str = "swarm-node";
 
-/// What a run of `scenario` with `request`'s node is a baseline for, or compared with.
+/// What a run of `scenario` with `request`'s node is a baseline for, or compared with. A mixed
+/// network's implementation joins its node groups' to the run's own (`swarm-node+js-libp2p`),
+/// so that it is never gated against a single implementation's baseline, nor one against it.
 fn baseline_key(request: &PerfRequest, scenario: &Scenario) -> Result<BaselineKey, Error> {
+    let own = request
+        .node_bin
+        .as_deref()
+        .map_or_else(|| BUILT_NODE.into(), baseline::implementation_of);
+    let mut implementation = own.clone();
+    for other in scenario.group_implementations() {
+        if other.name != own {
+            implementation.push('+');
+            implementation.push_str(other.name);
+        }
+    }
+    if implementation == own && !scenario.node_groups.is_empty() {
+        // Every group runs the run's own implementation: still a run of the mixed scenario.
+        implementation.push_str("+groups");
+    }
     Ok(BaselineKey {
         testbed: testbed_of(request)?,
-        implementation: request
-            .node_bin
-            .as_deref()
-            .map_or_else(|| BUILT_NODE.into(), baseline::implementation_of),
+        implementation,
         transport: scenario.transport.to_string(),
         scenario: scenario.name.clone(),
     })
@@ -594,6 +608,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(other.variant(), "js-node-quic");
+        // A mixed network is its own implementation: never gated against a single one's.
+        let interop = scenario::resolve("interop").unwrap();
+        let mixed = baseline_key(
+            &PerfRequest {
+                testbed: Some("box-2c".into()),
+                ..request(dir, None)
+            },
+            &interop,
+        )
+        .unwrap();
+        assert_eq!(mixed.variant(), "swarm-node+js-libp2p-tcp");
         let bad = PerfRequest {
             testbed: Some("Box 2".into()),
             ..request(dir, None)

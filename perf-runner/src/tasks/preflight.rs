@@ -1,8 +1,9 @@
 //! What every command that runs clusters checks before anything is built or started, so that
 //! bad input fails in a second with exit 2 instead of after a node build or minutes of
 //! measuring with exit 3: the scenario as overridden (the file's own rules, see
-//! [`scenario::resolve_with`]), the output root (writable, a directory), and the open files the
-//! runner will need for the largest cluster against `RLIMIT_NOFILE`.
+//! [`scenario::resolve_with`]), the output root (writable, a directory), the open files the
+//! runner will need for the largest cluster against `RLIMIT_NOFILE`, and that the other
+//! implementations of a mixed network (`[[node_groups]]`) are installed.
 
 use crate::{
     Error,
@@ -16,7 +17,17 @@ pub fn perf(request: &PerfRequest) -> Result<Scenario, Error> {
     let scenario = scenario::resolve_with(&request.scenario, &request.overrides)?;
     output_root(&request.common)?;
     open_files(&scenario)?;
+    implementations(&scenario)?;
     Ok(scenario)
+}
+
+/// Refuses a mixed network whose other implementations are not installed (a missing start
+/// script, or `nodes/js-libp2p/node_modules` before `npm ci`), saying how to install them.
+pub fn implementations(scenario: &Scenario) -> Result<(), Error> {
+    for implementation in scenario.group_implementations() {
+        implementation.check_installed().map_err(Error::Usage)?;
+    }
+    Ok(())
 }
 
 /// Proves the output root writable (it is created when missing, a file is created in it and

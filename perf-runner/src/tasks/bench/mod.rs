@@ -453,6 +453,7 @@ pub fn to_summary(
             "A micro-benchmark isolates one code path with fixed inputs: it cannot show contention, I/O or network effects, which the cluster scenarios measure.".into(),
         ],
         plots: Vec::new(),
+        breakdown: Vec::new(),
         comparison: None,
     }
 }

@@ -1,0 +1,119 @@
+//! A mixed network under `cargo xtask perf interop`: swarm-node (the debug build) and the
+//! js-libp2p reference node in one network over TCP. Gossip must reach every node exactly once
+//! across implementations, DHT gets must succeed, and the summary must break gossip latency down
+//! per implementation pair.
+//!
+//! The js node's npm dependencies come from `cargo xtask test`'s tool installer (`npm ci`).
+//! Without them the test is skipped with a message on a developer's machine, and fails under CI.
+
+mod common;
+
+use std::path::Path;
+
+use common::{node_bin, run, serial, xtask};
+use serde_json::Value;
+
+/// Whether the js node is installed; `false` (skipped, with a message) outside CI.
+fn js_node_installed() -> bool {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    if root.join("nodes/js-libp2p/node_modules").is_dir() {
+        return true;
+    }
+    let message = "nodes/js-libp2p/node_modules is missing: `cargo xtask test` installs it (npm ci), or run `npm ci` in nodes/js-libp2p";
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{message}; under CI the tool installer must have done so"
+    );
+    eprintln!("skipped: {message}");
+    false
+}
+
+#[test]
+fn swarm_node_and_js_libp2p_gossip_exactly_once_and_answer_each_others_gets() {
+    if !js_node_installed() {
+        return;
+    }
+    let node = node_bin();
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = run(xtask()
+        .args([
+            "perf",
+            "interop",
+            "--repetitions",
+            "1",
+            "--warmup",
+            "0",
+            "-q",
+        ])
+        .arg("--node-bin")
+        .arg(&node)
+        .arg("--out")
+        .arg(&out)
+        .arg("--baselines")
+        .arg(tmp.path().join("none")));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("by implementation pair"), "{stdout}");
+
+    let path = out.join("interop/latest/summary.json");
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap();
+    assert_eq!(summary["complete"], true);
+    let median = |name: &str| -> f64 {
+        summary["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .and_then(|m| m["summary"]["median"].as_f64())
+            .unwrap_or_else(|| panic!("summary.json lacks {name}: {summary}"))
+    };
+    assert_eq!(median("gossip_delivery_ratio"), 1.0);
+    assert_eq!(median("gossip_duplicate_ratio"), 0.0);
+    assert_eq!(median("gossip_exactly_once_ratio"), 1.0);
+    assert_eq!(median("dht_get_success_ratio"), 1.0);
+
+    let rows = summary["breakdown"].as_array().expect("a breakdown");
+    let row = |metric: &str, from: &str, to: &str| {
+        rows.iter()
+            .find(|r| r["metric"] == metric && r["from"] == from && r["to"] == to)
+            .unwrap_or_else(|| panic!("no {metric} {from} → {to} row: {rows:?}"))
+    };
+    // The debug node's file name is its implementation, as for any --node-bin.
+    for (from, to) in [("swarm-node", "js-libp2p"), ("js-libp2p", "swarm-node")] {
+        let r = row("gossip_latency_ms", from, to);
+        assert!(r["n"].as_u64().unwrap() > 0, "{r}");
+        assert!(r["p50"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    let report = std::fs::read_to_string(out.join("interop/latest/report.md")).unwrap();
+    assert!(report.contains("## By implementation pair"), "{report}");
+}
+
+#[test]
+fn an_unknown_implementation_is_refused_up_front_at_its_position() {
+    // A scenario naming an implementation the registry does not know: exit 2 with file:line:col.
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("mixed.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"mixed\"\nnodes = 3\ntransport = \"tcp\"\n[[node_groups]]\nimplementation = \"go-libp2p\"\nnodes = [2]\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(xtask()
+        .arg("perf")
+        .arg(&scenario)
+        .arg("--node-bin")
+        .arg("/bin/true")
+        .arg("--out")
+        .arg(tmp.path().join("out")));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "mixed.toml:5:18: unknown implementation \"go-libp2p\"; known: \"js-libp2p\""
+        ),
+        "{stderr}"
+    );
+}
