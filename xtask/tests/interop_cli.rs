@@ -8,29 +8,12 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{node_bin, run, serial, xtask};
+use common::{js_node_dir, node_bin, run, serial, xtask};
 use serde_json::Value;
-
-/// Whether the js node is installed; `false` (skipped, with a message) outside CI.
-fn js_node_installed() -> bool {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    if root.join("nodes/js-libp2p/node_modules").is_dir() {
-        return true;
-    }
-    let message = "nodes/js-libp2p/node_modules is missing: `cargo xtask test` installs it (npm ci), or run `npm ci` in nodes/js-libp2p";
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{message}; under CI the tool installer must have done so"
-    );
-    eprintln!("skipped: {message}");
-    false
-}
 
 #[test]
 fn swarm_node_and_js_libp2p_gossip_exactly_once_and_answer_each_others_gets() {
-    if !js_node_installed() {
+    if js_node_dir().is_none() {
         return;
     }
     let node = node_bin();

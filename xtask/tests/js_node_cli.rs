@@ -7,27 +7,8 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{run, serial, xtask};
+use common::{js_node_dir, run, serial, xtask};
 use serde_json::Value;
-
-/// The js node's directory, or `None` (skipped, with a message) when its npm dependencies are
-/// missing outside CI.
-fn js_node_dir() -> Option<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let node_dir = root.join("nodes/js-libp2p");
-    if !node_dir.join("node_modules").is_dir() {
-        let message = "nodes/js-libp2p/node_modules is missing: `cargo xtask test` installs it (npm ci), or run `npm ci` in nodes/js-libp2p";
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{message}; under CI the tool installer must have done so"
-        );
-        eprintln!("skipped: {message}");
-        return None;
-    }
-    Some(node_dir)
-}
 
 #[test]
 fn the_js_node_passes_node_check_over_tcp() {

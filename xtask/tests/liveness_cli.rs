@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{node_bin, serial, xtask};
+use common::{alive, children_of, node_bin, serial, xtask};
 
 /// How long a cut-short run may take to exit after the fault: generous for a loaded machine,
 /// far below every phase's own length.
@@ -49,43 +49,6 @@ fn scenario_for(phase: &str) -> String {
         other => panic!("no scenario for phase {other}"),
     };
     format!("name = \"liveness-{phase}\"\n{HEADER}\n{body}")
-}
-
-/// Child processes of `pid`, in node index order. Not pid order: pids wrap around (pid_max is
-/// 32768 on many machines), so a later node can have a smaller pid. A node's `--key-seed` is
-/// seed × 1,000,003 + its index, so with one seed the seeds sort like the indices.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut children: Vec<(u64, u32)> =
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .map(|child| (key_seed_of(child), child))
-            .collect();
-    children.sort_unstable();
-    children.into_iter().map(|(_, child)| child).collect()
-}
-
-/// The `--key-seed` on a process's command line (0 when it has none).
-fn key_seed_of(pid: u32) -> u64 {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-    args.iter()
-        .position(|a| *a == b"--key-seed")
-        .and_then(|at| args.get(at + 1))
-        .and_then(|seed| std::str::from_utf8(seed).ok()?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
 }
 
 /// The runner, with each stderr line sent to the returned channel as it comes.

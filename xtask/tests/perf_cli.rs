@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{node_bin, run, serial, xtask};
+use common::{alive, children_of, node_bin, run, serial, xtask};
 
 use serde_json::Value;
 
@@ -320,34 +320,6 @@ fn a_real_cluster_run_writes_every_metric_with_sane_values() {
         !run_dir.join("nodes").exists(),
         "logs of successful repetitions are removed without --keep-logs"
     );
-}
-
-/// Child processes of `pid`, from /proc.
-fn children_of(pid: u32) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/status"))
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find_map(|l| l.strip_prefix("PPid:").map(|v| v.trim().to_owned()))
-                })
-                .is_some_and(|ppid| ppid == pid.to_string())
-        })
-        .collect()
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
 }
 
 /// Starts a long run and waits until its nodes are up; returns the runner and node pids.

@@ -49,3 +49,67 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into(),
     )
 }
+
+/// Child processes of `pid` (from every thread), in node index order. Not pid order: pids wrap
+/// around (pid_max is 32768 on many machines), so a later node can have a smaller pid. A
+/// node's `--key-seed` is seed × 1,000,003 + its index, so with one seed the seeds sort like
+/// the indices.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut children: Vec<(u64, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/status"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("PPid:").map(|v| v.trim().to_owned()))
+                })
+                .is_some_and(|ppid| ppid == pid.to_string())
+        })
+        .map(|child| (key_seed_of(child), child))
+        .collect();
+    children.sort_unstable();
+    children.into_iter().map(|(_, child)| child).collect()
+}
+
+/// The `--key-seed` on a process's command line (0 when it has none).
+fn key_seed_of(pid: u32) -> u64 {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+    args.iter()
+        .position(|a| *a == b"--key-seed")
+        .and_then(|at| args.get(at + 1))
+        .and_then(|seed| std::str::from_utf8(seed).ok()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Whether `pid` runs (exists and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// The js-libp2p reference node's directory, or `None` when its npm packages are missing:
+/// then the caller skips, with a message, on a developer's machine; under `CI=true` this
+/// fails instead, because `cargo xtask test`'s installer must have run `npm ci`.
+pub fn js_node_dir() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let node_dir = root.join("nodes/js-libp2p");
+    if node_dir.join("node_modules").is_dir() {
+        return Some(node_dir);
+    }
+    let message = "nodes/js-libp2p/node_modules is missing: `cargo xtask test` installs it (npm ci), or run `npm ci` in nodes/js-libp2p";
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{message}; under CI the tool installer must have done so"
+    );
+    eprintln!("skipped: {message}");
+    None
+}
