@@ -359,7 +359,7 @@ pub const ALL: &[MetricDef] = &[
         Lower,
         Kind::Resource,
         false,
-        "Mean over nodes of CPU time (user + system, /proc) during the idle window over its length",
+        "Mean over nodes of CPU time (user + system, /proc) during the idle window over the window's measured length; the window opens right after formation, so in large networks it still holds the nodes' post-formation lookups",
     ),
     m(
         "cpu_load_pct",

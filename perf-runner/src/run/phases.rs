@@ -74,12 +74,18 @@ pub(super) async fn phases(
 /// The idle window: CPU over `seconds` of quiet, then resident and unique memory.
 async fn idle(cluster: &mut Cluster, pids: &[u32], seconds: f64) -> Result<Values, WorkloadError> {
     let mut values = Values::new();
+    let window = Instant::now();
     let cpu_before = cpu_of(pids);
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     let cpu_after = cpu_of(pids);
+    // The ticks are divided by the time that really passed between the two readings, not by
+    // `seconds`: on a saturated machine (100 nodes on 2 cores) the sleep and the /proc reads
+    // overran a 5 s window to 12.5 s, and the nominal length turned that into 239 % of the
+    // machine for 100 nodes.
+    let elapsed = window.elapsed().as_secs_f64();
     cluster.check_alive()?;
     if seconds > 0.0
-        && let Some(share) = cpu_share_pct(&cpu_before, &cpu_after, seconds)
+        && let Some(share) = cpu_share_pct(&cpu_before, &cpu_after, elapsed)
     {
         values.insert("cpu_idle_pct", share);
     }
