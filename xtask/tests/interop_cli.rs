@@ -8,8 +8,7 @@
 
 mod common;
 
-use common::{js_node_dir, node_bin, run, serial, xtask};
-use serde_json::Value;
+use common::{js_node_dir, median, node_bin, read_summary, run, serial, xtask};
 
 #[test]
 fn swarm_node_and_js_libp2p_gossip_exactly_once_and_answer_each_others_gets() {
@@ -39,25 +38,12 @@ fn swarm_node_and_js_libp2p_gossip_exactly_once_and_answer_each_others_gets() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("by implementation pair"), "{stdout}");
 
-    let path = out.join("interop/latest/summary.json");
-    let summary: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap();
+    let summary = read_summary(&out.join("interop/latest/summary.json"));
     assert_eq!(summary["complete"], true);
-    let median = |name: &str| -> f64 {
-        summary["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .and_then(|m| m["summary"]["median"].as_f64())
-            .unwrap_or_else(|| panic!("summary.json lacks {name}: {summary}"))
-    };
-    assert_eq!(median("gossip_delivery_ratio"), 1.0);
-    assert_eq!(median("gossip_duplicate_ratio"), 0.0);
-    assert_eq!(median("gossip_exactly_once_ratio"), 1.0);
-    assert_eq!(median("dht_get_success_ratio"), 1.0);
+    assert_eq!(median(&summary, "gossip_delivery_ratio"), 1.0);
+    assert_eq!(median(&summary, "gossip_duplicate_ratio"), 0.0);
+    assert_eq!(median(&summary, "gossip_exactly_once_ratio"), 1.0);
+    assert_eq!(median(&summary, "dht_get_success_ratio"), 1.0);
 
     let rows = summary["breakdown"].as_array().expect("a breakdown");
     let row = |metric: &str, from: &str, to: &str| {

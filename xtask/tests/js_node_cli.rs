@@ -7,8 +7,7 @@
 
 mod common;
 
-use common::{js_node_dir, run, serial, xtask};
-use serde_json::Value;
+use common::{js_node_dir, median, read_summary, run, serial, xtask};
 
 #[test]
 fn the_js_node_passes_node_check_over_tcp() {
@@ -43,21 +42,8 @@ fn the_js_node_runs_perf_minimal_over_tcp_with_sane_metrics() {
         .arg(tmp.path().join("none")));
     assert_eq!(code, 0, "{stderr}");
 
-    let path = out.join("minimal/latest/summary.json");
-    let summary: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap();
+    let summary = read_summary(&out.join("minimal/latest/summary.json"));
     assert_eq!(summary["complete"], true);
-    let median = |name: &str| -> f64 {
-        summary["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .and_then(|m| m["summary"]["median"].as_f64())
-            .unwrap_or_else(|| panic!("summary.json lacks {name}: {summary}"))
-    };
     let sane = [
         ("formation_time_ms", 1.0, 10_000.0),
         ("gossip_latency_ms_p50", 0.01, 500.0),
@@ -69,7 +55,7 @@ fn the_js_node_runs_perf_minimal_over_tcp_with_sane_metrics() {
         ("uss_idle_mb_mean", 1.0, 1_000.0),
     ];
     for (name, low, high) in sane {
-        let value = median(name);
+        let value = median(&summary, name);
         assert!(
             (low..=high).contains(&value),
             "{name} = {value}, expected {low} to {high}"

@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{alive, children_of, node_bin, serial, xtask};
+use common::{alive, children_of, node_bin, read_summary, serial, xtask};
 
 /// How long a cut-short run may take to exit after the fault: generous for a loaded machine,
 /// far below every phase's own length.
@@ -174,9 +174,7 @@ fn fault_in_phase(phase: &str, signal: libc::c_int) {
     }
     // The failure and the node's log tail are in the run's files.
     let run_dir = out.join(format!("liveness-{phase}/latest"));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap())
-            .unwrap();
+    let summary = read_summary(&run_dir.join("summary.json"));
     assert_eq!(summary["complete"], false);
     let message = summary["failures"][0]["message"].as_str().unwrap_or("");
     assert!(message.contains(expected), "{message}");

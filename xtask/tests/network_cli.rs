@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{node_bin, run, serial, xtask};
+use common::{median, node_bin, run, serial, xtask};
 use serde_json::Value;
 
 fn summary(out: &Path, scenario: &str) -> Value {
@@ -40,17 +40,6 @@ fn raw_records(out: &Path, scenario: &str, phase: &str) -> Vec<Value> {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .filter(|v| v["phase"] == phase)
         .collect()
-}
-
-fn median(summary: &Value, metric: &str) -> f64 {
-    summary["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == metric)
-        .unwrap_or_else(|| panic!("no {metric}"))["summary"]["median"]
-        .as_f64()
-        .unwrap()
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{alive, children_of, node_bin, run, serial, xtask};
+use common::{alive, children_of, node_bin, read_summary, run, serial, xtask};
 
 use serde_json::Value;
 
@@ -189,13 +189,6 @@ fn node_that_crashes_or_stays_silent_fails_the_run_with_exit_3_and_its_stderr() 
                 .contains(expected)
         );
     }
-}
-
-fn read_summary(path: &Path) -> Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
 }
 
 #[test]

@@ -113,3 +113,18 @@ pub fn js_node_dir() -> Option<PathBuf> {
     eprintln!("skipped: {message}");
     None
 }
+
+/// A run's `summary.json`, parsed; panics naming the file when it is missing or malformed.
+pub fn read_summary(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The median of `metric` in a summary; panics when the summary lacks it.
+pub fn median(summary: &serde_json::Value, metric: &str) -> f64 {
+    summary["metrics"]
+        .as_array()
+        .and_then(|metrics| metrics.iter().find(|m| m["name"] == metric))
+        .and_then(|m| m["summary"]["median"].as_f64())
+        .unwrap_or_else(|| panic!("summary.json lacks {metric}: {summary}"))
+}
