@@ -5,7 +5,7 @@ mod common;
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
 };
@@ -114,14 +114,7 @@ fn a_ready_line_without_contract_fails_and_the_checks_that_need_it_do_not_run() 
 /// A control API that answers `/health` like a node and everything else with a plain-text
 /// 404. Returns its port; the server lives as long as the test process.
 fn serve_plain_text_errors() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || answer(stream));
-        }
-    });
-    port
+    common::serve(answer)
 }
 
 /// Reads one request (head and declared body) and answers it, closing the connection.

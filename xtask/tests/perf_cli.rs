@@ -4,7 +4,7 @@ mod common;
 
 use std::{
     io::{BufRead, BufReader, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Child, Stdio},
@@ -429,14 +429,7 @@ fn ctrl_c_stops_every_node_and_keeps_what_was_measured() {
 /// everything else answers 404: no `/events` (allowed by the node contract) and no `/metrics`.
 /// Returns its port; the server lives as long as the test process.
 fn serve_control_api_without_metrics() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || answer(stream));
-        }
-    });
-    port
+    common::serve(answer)
 }
 
 /// Answers one HTTP request and closes the connection.

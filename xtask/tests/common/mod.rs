@@ -128,3 +128,16 @@ pub fn median(summary: &serde_json::Value, metric: &str) -> f64 {
         .and_then(|m| m["summary"]["median"].as_f64())
         .unwrap_or_else(|| panic!("summary.json lacks {metric}: {summary}"))
 }
+
+/// A loopback HTTP server for fake nodes: every accepted connection is handed to `answer` on a
+/// thread of its own. Returns its port; the server lives as long as the test process.
+pub fn serve(answer: fn(std::net::TcpStream)) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    port
+}
