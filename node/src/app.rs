@@ -78,6 +78,7 @@ pub async fn run(config: NodeConfig) -> Result<(), NodeError> {
         topic: config.topic.clone(),
         bootstrap,
         target_peers: config.target_peers,
+        max_peers: config.max_peers,
     };
     let (mut event_loop, client) =
         EventLoop::new(swarm, loop_config, node_metrics, libp2p_metrics)?;

@@ -78,6 +78,11 @@ pub struct NodeConfig {
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub target_peers: usize,
 
+    /// Keep at most this many peers connected: surplus connections (those a lookup opened)
+    /// are closed once 10 s old, gossip mesh peers never. Default: no bound
+    #[arg(long, value_name = "N")]
+    pub max_peers: Option<usize>,
+
     /// Kademlia replication factor: the closest peers that store a record, and that a lookup
     /// seeks (libp2p's default 20). A small value in a small network makes lookups walk
     /// several hops, as they would among thousands of nodes
@@ -110,6 +115,16 @@ pub enum ConfigError {
     /// The topic name must not be empty.
     #[error("--topic must not be empty")]
     EmptyTopic,
+    /// The bound would close connections that `--target-peers` then dials again.
+    #[error(
+        "--max-peers {max} is below --target-peers {target}: the node would close connections only to dial them again"
+    )]
+    MaxBelowTarget {
+        /// `--max-peers`.
+        max: usize,
+        /// `--target-peers`.
+        target: usize,
+    },
 }
 
 impl NodeConfig {
@@ -117,6 +132,14 @@ impl NodeConfig {
     pub fn validate(&self) -> Result<Vec<(PeerId, Multiaddr)>, ConfigError> {
         if self.topic.is_empty() {
             return Err(ConfigError::EmptyTopic);
+        }
+        if let Some(max) = self.max_peers
+            && max < self.target_peers
+        {
+            return Err(ConfigError::MaxBelowTarget {
+                max,
+                target: self.target_peers,
+            });
         }
         self.bootstrap
             .iter()
@@ -175,6 +198,18 @@ mod tests {
         let config = parse(&["--bootstrap", "/ip4/127.0.0.1/udp/4001/quic-v1"]).unwrap();
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("/p2p/<peer-id>"), "{err}");
+    }
+
+    #[test]
+    fn max_peers_below_target_peers_is_refused_naming_both() {
+        let config = parse(&["--target-peers", "8", "--max-peers", "4"]).unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("--max-peers 4") && err.contains("--target-peers 8"),
+            "{err}"
+        );
+        let config = parse(&["--target-peers", "8", "--max-peers", "8"]).unwrap();
+        assert!(config.validate().is_ok());
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::{
     indexed_log::IndexedLog,
     metrics::NodeMetrics,
     network::{MAX_GOSSIP_MESSAGE_BYTES, NodeBehaviour, NodeBehaviourEvent},
+    peer_bound,
     time::unix_ns,
 };
 
@@ -159,19 +160,37 @@ pub struct EventLoopConfig {
     pub bootstrap: Vec<(PeerId, Multiaddr)>,
     /// Dial routing-table peers until this many are connected.
     pub target_peers: usize,
+    /// Close surplus connections above this many peers (see [`peer_bound`]); `None`: no bound.
+    pub max_peers: Option<usize>,
 }
 
 /// Delays after the first Kademlia bootstrap at which the node looks up its neighbourhood
 /// again. The first lookup finds only the peers the bootstrap node had identified at that
 /// moment: nodes that start together (or on a loaded machine, whose identify exchanges lag)
 /// can miss each other, and libp2p's own periodic bootstrap is five minutes away. Four more
-/// lookups within 15 s close that gap at a bounded cost.
+/// lookups of the node's own id within 15 s close that gap at a bounded cost: one lookup each,
+/// not a full bootstrap (which also looks up a random key in every bucket and, in a network of
+/// hundreds, dialed hundreds of peers per node).
 const REDISCOVERY_DELAYS: [Duration; 4] = [
     Duration::from_secs(1),
     Duration::from_secs(3),
     Duration::from_secs(7),
     Duration::from_secs(15),
 ];
+
+/// First and largest pause before a node that has no peer left dials its bootstrap peers
+/// again, doubling in between. Without it a node whose bootstrap dial failed (a handshake that
+/// timed out on a loaded machine: measured, 61 of 250 nodes started at once) stayed alone for
+/// good, its routing table empty.
+const REJOIN_FIRST: Duration = Duration::from_secs(1);
+const REJOIN_MAX: Duration = Duration::from_secs(30);
+
+/// Failed bootstrap dials kept for `/health`, the most recent.
+const BOOTSTRAP_ERRORS_KEPT: usize = 32;
+
+/// Pause between further neighbourhood lookups while a node has fewer than its target peers
+/// after [`REDISCOVERY_DELAYS`].
+const REDISCOVERY_RETRY: Duration = Duration::from_secs(10);
 
 /// Owns the swarm and all node state.
 pub struct EventLoop {
@@ -184,6 +203,17 @@ pub struct EventLoop {
     rediscovery: Vec<tokio::time::Instant>,
     bootstrap_errors: Vec<String>,
     target_peers: usize,
+    max_peers: Option<usize>,
+    /// When each connected peer's first open connection was established, and whether this
+    /// node dialed it.
+    peer_since: HashMap<PeerId, (tokio::time::Instant, bool)>,
+    /// When to apply `max_peers` again (a spared peer's grace ends).
+    trim_at: Option<tokio::time::Instant>,
+    /// When to hand the memory of closed surplus connections back to the system.
+    release_memory_at: Option<tokio::time::Instant>,
+    /// While no peer is connected: when to dial the bootstrap peers again, and the pause
+    /// after that (see [`REJOIN_FIRST`]).
+    rejoin: Option<(tokio::time::Instant, Duration)>,
     started: Instant,
     listen_addrs: Vec<Multiaddr>,
     connections: HashMap<PeerId, Vec<(ConnectionId, Multiaddr)>>,
@@ -268,6 +298,11 @@ impl EventLoop {
             rediscovery: Vec::new(),
             bootstrap_errors: Vec::new(),
             target_peers: config.target_peers,
+            max_peers: config.max_peers,
+            peer_since: HashMap::new(),
+            trim_at: None,
+            release_memory_at: None,
+            rejoin: None,
             started: Instant::now(),
             listen_addrs: Vec::new(),
             connections: HashMap::new(),
@@ -364,25 +399,72 @@ impl EventLoop {
         } else {
             tracing::info!(count = self.bootstrap.len(), "dialing bootstrap peers");
         }
+        self.dial_bootstrap();
+    }
+
+    /// Dials every bootstrap peer (and puts it back in the routing table, which a failed
+    /// dial removes it from).
+    fn dial_bootstrap(&mut self) {
         for (peer, addr) in self.bootstrap.clone() {
             self.swarm
                 .behaviour_mut()
                 .kad
                 .add_address(&peer, without_p2p(&addr));
-            if let Err(e) = self.swarm.dial(addr.clone()) {
+            let opts = DialOpts::peer_id(peer)
+                .addresses(vec![addr.clone()])
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
                 self.record_bootstrap_error(&addr, &e.to_string());
             }
         }
+    }
+
+    /// Schedules dialing the bootstrap peers again while no peer is connected.
+    fn schedule_rejoin(&mut self) {
+        if self.rejoin.is_none() && self.connections.is_empty() && !self.bootstrap.is_empty() {
+            self.rejoin = Some((tokio::time::Instant::now() + REJOIN_FIRST, REJOIN_FIRST));
+        }
+    }
+
+    /// Dials the bootstrap peers again if the node is still alone; the next attempt waits
+    /// twice as long.
+    fn rejoin(&mut self) {
+        let Some((_, pause)) = self.rejoin.take() else {
+            return;
+        };
+        if !self.connections.is_empty() {
+            return;
+        }
+        tracing::info!(
+            after_s = pause.as_secs(),
+            "alone: dialing the bootstrap peers again"
+        );
+        self.dial_bootstrap();
+        let next = (pause * 2).min(REJOIN_MAX);
+        self.rejoin = Some((tokio::time::Instant::now() + next, next));
     }
 
     /// Runs until shutdown is signalled or every client is gone.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         loop {
             let rediscover_at = self.rediscovery.first().copied();
+            let trim_at = self.trim_at;
+            let release_memory_at = self.release_memory_at;
+            let rejoin_at = self.rejoin.map(|(at, _)| at);
             tokio::select! {
                 event = self.swarm.select_next_some() => self.handle_swarm_event(event),
                 () = tokio::time::sleep_until(rediscover_at.unwrap_or_else(tokio::time::Instant::now)),
                     if rediscover_at.is_some() => self.rediscover(),
+                () = tokio::time::sleep_until(trim_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if trim_at.is_some() => self.trim_peers(),
+                () = tokio::time::sleep_until(release_memory_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if release_memory_at.is_some() => {
+                        self.release_memory_at = None;
+                        peer_bound::release_freed_memory();
+                    }
+                () = tokio::time::sleep_until(rejoin_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if rejoin_at.is_some() => self.rejoin(),
                 command = self.commands.recv() => match command {
                     Some(command) => self.handle_command(command),
                     None => break,
@@ -402,8 +484,13 @@ impl EventLoop {
     /// One scheduled neighbourhood lookup (see [`REDISCOVERY_DELAYS`]).
     fn rediscover(&mut self) {
         self.rediscovery.remove(0);
-        if let Err(e) = self.swarm.behaviour_mut().kad.bootstrap() {
-            tracing::debug!("kademlia rediscovery not started: {e}");
+        let local = self.peer_id();
+        self.swarm.behaviour_mut().kad.get_closest_peers(local);
+        // Still short of peers after the schedule (its lookups failed on a loaded machine,
+        // measured: 10 of 250 nodes kept only their bootstrap peer): go on looking.
+        if self.rediscovery.is_empty() && self.connections.len() < self.target_peers {
+            self.rediscovery
+                .push(tokio::time::Instant::now() + REDISCOVERY_RETRY);
         }
     }
 
@@ -544,9 +631,12 @@ impl EventLoop {
                 ..
             } => {
                 self.dialing.remove(&peer_id);
+                self.rejoin = None;
                 let conns = self.connections.entry(peer_id).or_default();
                 conns.push((connection_id, endpoint.get_remote_address().clone()));
                 if conns.len() == 1 {
+                    self.peer_since
+                        .insert(peer_id, (tokio::time::Instant::now(), endpoint.is_dialer()));
                     let connected_peers = self.connections.len();
                     self.metrics.peer_count.set(connected_peers as i64);
                     let established_in_us = endpoint
@@ -558,6 +648,7 @@ impl EventLoop {
                         established_in_us,
                     });
                     self.log_milestones(peer_id);
+                    self.bound_peers();
                 }
                 if !self.bootstrapped && self.bootstrap.iter().any(|(p, _)| *p == peer_id) {
                     self.bootstrapped = true;
@@ -579,6 +670,7 @@ impl EventLoop {
                 }
                 if num_established == 0 {
                     self.connections.remove(&peer_id);
+                    self.peer_since.remove(&peer_id);
                     let connected_peers = self.connections.len();
                     self.metrics.peer_count.set(connected_peers as i64);
                     self.log_event(NodeEventKind::Disconnected {
@@ -587,8 +679,12 @@ impl EventLoop {
                     });
                     if connected_peers == 0 {
                         tracing::info!(last = %peer_id, "no peers connected any more");
+                        // Join again from scratch when a bootstrap peer is back: the lookups
+                        // of the first join may have failed with the connection.
+                        self.bootstrapped = false;
                     }
                     self.top_up_connections();
+                    self.schedule_rejoin();
                 }
             }
             SwarmEvent::OutgoingConnectionError {
@@ -600,6 +696,7 @@ impl EventLoop {
                 if let Some((_, addr)) = self.bootstrap.iter().find(|(p, _)| *p == peer).cloned() {
                     self.record_bootstrap_error(&addr, &error.to_string());
                 }
+                self.schedule_rejoin();
             }
             SwarmEvent::Behaviour(event) => self.handle_behaviour_event(event),
             _ => {}
@@ -807,6 +904,53 @@ impl EventLoop {
         }
     }
 
+    /// Applies `--max-peers` now unless a later look is already scheduled.
+    fn bound_peers(&mut self) {
+        if self.trim_at.is_none()
+            && self
+                .max_peers
+                .is_some_and(|max| self.connections.len() > max)
+        {
+            self.trim_peers();
+        }
+    }
+
+    /// Closes the surplus peers [`peer_bound::trim`] picks and schedules the next look.
+    fn trim_peers(&mut self) {
+        self.trim_at = None;
+        let Some(max) = self.max_peers else { return };
+        let mesh: HashSet<PeerId> = self
+            .swarm
+            .behaviour()
+            .gossipsub
+            .mesh_peers(&self.topic.hash())
+            .copied()
+            .collect();
+        let peers: Vec<peer_bound::Peer> = self
+            .peer_since
+            .iter()
+            .map(|(id, &(since, dialed))| peer_bound::Peer {
+                id: *id,
+                since,
+                in_mesh: mesh.contains(id),
+                dialed,
+            })
+            .collect();
+        let trim = peer_bound::trim(&peers, max, tokio::time::Instant::now());
+        for peer in &trim.close {
+            tracing::debug!(%peer, max_peers = max, "closing a surplus peer");
+            self.metrics.peers_trimmed.inc();
+            let _ = self.swarm.disconnect_peer_id(*peer);
+        }
+        if !trim.close.is_empty() {
+            // Connections close over the next moments (their handlers finish first); one
+            // release after the last batch.
+            self.release_memory_at =
+                Some(tokio::time::Instant::now() + peer_bound::RELEASE_MEMORY_AFTER);
+        }
+        self.trim_at = trim.again_at;
+    }
+
     fn track_mesh(&mut self) {
         let mesh_size = self
             .swarm
@@ -816,6 +960,8 @@ impl EventLoop {
             .count();
         if mesh_size != self.mesh_size {
             self.mesh_size = mesh_size;
+            // A peer that left the mesh may now be closable.
+            self.bound_peers();
             self.log_event(NodeEventKind::MeshChanged { mesh_size });
             if mesh_size > 0 && !self.logged.mesh_formed {
                 self.logged.mesh_formed = true;
@@ -869,6 +1015,9 @@ impl EventLoop {
             error.replace('\n', " ")
         );
         tracing::error!("{line}");
+        if self.bootstrap_errors.len() == BOOTSTRAP_ERRORS_KEPT {
+            self.bootstrap_errors.remove(0);
+        }
         self.bootstrap_errors.push(line);
     }
 }

@@ -11,6 +11,7 @@ pub mod gossip_payload;
 pub mod indexed_log;
 pub mod metrics;
 pub mod network;
+pub mod peer_bound;
 pub mod perf_protocol;
 pub mod time;
 

@@ -14,6 +14,9 @@ const DEFAULT_LOG_FILTER: &str = "warn,swarm_node=info";
 
 fn main() -> ExitCode {
     let config = NodeConfig::parse();
+    if config.current_thread {
+        one_malloc_arena();
+    }
     // Overlaps the TLS stack's one-time initialisation with startup (see `warm_up_tls`).
     std::thread::spawn(swarm_node::network::warm_up_tls);
     tracing_subscriber::fmt()
@@ -32,6 +35,18 @@ fn main() -> ExitCode {
             eprintln!("swarm-node: error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// With one runtime thread, glibc's per-thread malloc arenas only add memory: the warm-up
+/// thread and tokio's blocking threads would each get an arena of their own. Measured in a
+/// 100-node network: 0.5–0.9 MiB less private memory per node with one arena. Must run before
+/// any other thread starts.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a malloc parameter; no other thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 

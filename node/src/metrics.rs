@@ -31,6 +31,8 @@ pub struct NodeMetrics {
     pub message_latency: Histogram,
     /// Duration of DHT operations started by this node, seconds.
     pub dht_operation: Family<DhtOpLabels, Histogram>,
+    /// Peers disconnected because the node held more than `--max-peers`.
+    pub peers_trimmed: Counter,
 }
 
 /// Histogram buckets from 50 µs to about 13 s, doubling: loopback latencies sit at the low end,
@@ -48,6 +50,7 @@ impl NodeMetrics {
             messages_received: Counter::default(),
             message_latency: Histogram::new(latency_buckets()),
             dht_operation: Family::new_with_constructor(|| Histogram::new(latency_buckets())),
+            peers_trimmed: Counter::default(),
         };
         // The design named this `p2p_peer_count`; Prometheus reserves the `_count` suffix for
         // histograms and summaries (promtool rejects it), so the gauge is `p2p_connected_peers`.
@@ -75,6 +78,11 @@ impl NodeMetrics {
             "p2p_dht_operation_seconds",
             "Duration of DHT put and get operations started by this node, in seconds",
             metrics.dht_operation.clone(),
+        );
+        registry.register(
+            "p2p_peers_trimmed",
+            "Peers disconnected because the node held more than --max-peers",
+            metrics.peers_trimmed.clone(),
         );
         metrics
     }

@@ -45,11 +45,13 @@ fn dht_value_put_on_one_is_read_from_another(putter: &Node, getter: &Node) {
     assert_eq!(status, 200, "get: {got}");
     assert_eq!(got["value"], "forty-two");
     assert!(got["elapsed_us"].as_u64().is_some());
-    // A lookup over the network: answered by a remote peer, even though the put replicated
-    // the record to the getter too (three nodes, replication factor 20).
+    // A lookup over the network: answered by a remote peer, even when the put's replication
+    // already reached the getter (three nodes, replication factor 20). Whether it had is a
+    // race: the put answers once one peer stored the record (quorum one), so `local_hit` may
+    // be either (asserting `true` failed one run in about twenty).
     let from = got["from"].as_str().unwrap_or_else(|| panic!("{got}"));
     assert_ne!(from, getter.peer_id, "{got}");
-    assert_eq!(got["local_hit"], true, "{got}");
+    assert!(got["local_hit"].is_boolean(), "{got}");
     assert!(got["peers_queried"].as_u64().unwrap() >= 1, "{got}");
     // The putter asks the network too: its own copy does not answer.
     let (status, own) = putter.get("/dht/get/answer");

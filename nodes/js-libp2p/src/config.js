@@ -28,7 +28,8 @@ const SINGLE = {
   '--topic': 'topic',
   '--transport': 'transport',
   '--target-peers': 'targetPeers',
-  '--kad-replication-factor': 'kadReplicationFactor'
+  '--kad-replication-factor': 'kadReplicationFactor',
+  '--max-peers': 'maxPeers'
 }
 
 /** Parses `argv` (without `node` and the script) into a config, or throws a `UsageError`. */
@@ -96,6 +97,12 @@ function validate (config) {
   }
   config.targetPeers = positiveInt('--target-peers', config.targetPeers, 0)
   config.kadReplicationFactor = positiveInt('--kad-replication-factor', config.kadReplicationFactor, 1)
+  if (config.maxPeers != null) {
+    config.maxPeers = positiveInt('--max-peers', config.maxPeers, 1)
+    if (config.maxPeers < config.targetPeers) {
+      throw new UsageError(`--max-peers ${config.maxPeers} is below --target-peers ${config.targetPeers}: the node would close connections only to dial them again`)
+    }
+  }
   if (config.topic === '') {
     throw new UsageError('--topic must not be empty')
   }

@@ -43,6 +43,9 @@ export async function createNode (config) {
       announce: config.external.map(String)
     },
     transports: [tcp()],
+    // --max-peers: js-libp2p's connection manager prunes above maxConnections (it counts
+    // connections, not peers; with one connection per peer that is the same bound).
+    ...(config.maxPeers != null ? { connectionManager: { maxConnections: config.maxPeers } } : {}),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: {
