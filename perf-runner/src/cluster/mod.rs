@@ -4,6 +4,7 @@
 //! line and its control API. It never picks ports. Nodes are spawned in index order, each as
 //! soon as the nodes it bootstraps from are ready, `stagger_ms` apart.
 
+pub mod fan_out;
 pub mod liveness;
 pub mod node_api;
 pub mod process;
@@ -57,6 +58,8 @@ pub struct ClusterConfig {
     pub log_dir: PathBuf,
     /// How long a node may take to print its ready line.
     pub ready_timeout: Duration,
+    /// How many steps below the runner's priority nodes run (see [`node_niceness`]).
+    pub niceness: i32,
     /// Extra arguments appended to every node's command line.
     pub extra_args: Vec<String>,
     /// Extra arguments appended after `extra_args` for the nodes that run `node_bin` (an arm's
@@ -238,16 +241,43 @@ struct Launch {
     bin: PathBuf,
     log_dir: PathBuf,
     ready_timeout: Duration,
+    niceness: i32,
     network: Option<std::sync::Arc<Switch>>,
     transport: Transport,
     restarts: usize,
+}
+
+/// Nodes per core above which nodes run below the runner's priority.
+const NODES_PER_CORE_AT_FULL_PRIORITY: usize = 8;
+
+/// The niceness nodes get: 0 (the runner's priority) for clusters of up to
+/// [`NODES_PER_CORE_AT_FULL_PRIORITY`] nodes per core, 19 above, so that the runner keeps
+/// up with hundreds of nodes (see `process::lower_priority`). 19, not less: CPU shares go by
+/// weight per process, and at niceness 5 the runner still had 1 % of the machine against 250
+/// nodes and its requests timed out; at 19 it has about a fifth against 250 and 6 % against
+/// 1,000, more than it uses. Small clusters, where the runner is never starved, are measured
+/// exactly as before.
+pub fn node_niceness(nodes: usize, cores: usize) -> i32 {
+    if nodes > NODES_PER_CORE_AT_FULL_PRIORITY * cores.max(1) {
+        19
+    } else {
+        0
+    }
 }
 
 impl Launch {
     /// Spawns node `index` with this command line, waits for its ready line and registers
     /// its private address with the switch.
     async fn start(&self, index: usize, log: &Path) -> Result<ClusterNode, ClusterError> {
-        let process = spawn_node(index, &self.bin, &self.args, log, self.ready_timeout)?.await?;
+        let process = spawn_node(
+            index,
+            &self.bin,
+            &self.args,
+            log,
+            self.ready_timeout,
+            self.niceness,
+        )?
+        .await?;
         register(self.network.as_deref(), &process)?;
         let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
         Ok(ClusterNode { process, api })
@@ -285,6 +315,7 @@ impl Cluster {
                 bin: config.bin_of(index).to_path_buf(),
                 log_dir: config.log_dir.clone(),
                 ready_timeout: config.ready_timeout,
+                niceness: config.niceness,
                 network: config.network.clone(),
                 transport: config.transport,
                 restarts: 0,
@@ -296,6 +327,7 @@ impl Cluster {
                 &args,
                 &log,
                 config.ready_timeout,
+                config.niceness,
             )?);
         }
         while let Some(node) = pending.next().await {
@@ -503,6 +535,7 @@ impl Cluster {
             bin: first.bin.clone(),
             log_dir: first.log_dir.clone(),
             ready_timeout: first.ready_timeout,
+            niceness: first.niceness,
             network: first.network.clone(),
             transport: first.transport,
             restarts: 0,
@@ -683,6 +716,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_clusters_far_larger_than_the_machine_run_below_the_runner() {
+        assert_eq!(node_niceness(5, 2), 0);
+        assert_eq!(node_niceness(16, 2), 0);
+        assert_eq!(node_niceness(17, 2), 19);
+        assert_eq!(node_niceness(1000, 2), 19);
+        assert_eq!(node_niceness(100, 64), 0);
+    }
+
+    #[test]
     fn nodes_of_another_implementation_get_the_scenarios_arguments_but_not_the_arms() {
         let config = ClusterConfig {
             node_bin: "/x/swarm-node".into(),
@@ -695,6 +737,7 @@ mod tests {
             stagger: Duration::ZERO,
             log_dir: "/tmp".into(),
             ready_timeout: Duration::from_secs(1),
+            niceness: 0,
             extra_args: vec!["--kad-replication-factor".into(), "3".into()],
             own_args: vec!["--current-thread".into()],
             network: None,

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 /// A failed control call.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// No answer (connection refused, timeout).
-    #[error("{url}: {source}")]
+    /// No answer (connection refused, timeout). The message names the cause: reqwest's own
+    /// says only "error sending request".
+    #[error("{url}: {}", transport_cause(source))]
     Transport {
         /// The URL.
         url: String,
@@ -37,6 +38,19 @@ pub enum ApiError {
         /// Why.
         message: String,
     },
+}
+
+/// What went wrong with a request that got no answer: a timeout, or the innermost cause
+/// (connection refused, reset).
+fn transport_cause(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "no answer before the call's timeout".to_owned();
+    }
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    format!("{error}: {cause}")
 }
 
 impl ApiError {
@@ -186,9 +200,18 @@ impl NodeApi {
         })
     }
 
+    /// A GET, sent a second time when the first found its pooled connection closed under it
+    /// (the node closed an idle keep-alive connection as the request went out: a race every
+    /// HTTP client meets, frequent when a starved node's request deadline fires before it
+    /// reads a request that had arrived). A GET is safe to repeat; a timeout is not retried.
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         let url = format!("{}{path}", self.base);
-        self.call(self.http.get(&url), url).await
+        match self.call(self.http.get(&url), url.clone()).await {
+            Err(ApiError::Transport { source, .. }) if !source.is_timeout() => {
+                self.call(self.http.get(&url), url).await
+            }
+            result => result,
+        }
     }
 
     async fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T, ApiError> {

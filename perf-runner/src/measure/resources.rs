@@ -80,6 +80,16 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// The machine's 1-minute load average (`/proc/loadavg`): runnable and uninterruptible
+/// processes, averaged; above the core count, processes wait for a CPU.
+pub fn load_average_1m() -> Option<f64> {
+    parse_load_average(&std::fs::read_to_string("/proc/loadavg").ok()?)
+}
+
+fn parse_load_average(text: &str) -> Option<f64> {
+    text.split_whitespace().next()?.parse().ok()
+}
+
 /// CPU seconds of each of `pids`, in order; `None` for a process that is gone.
 pub fn cpu_of(pids: &[u32]) -> Vec<Option<f64>> {
     pids.iter().map(|&p| cpu_seconds(p)).collect()
@@ -124,6 +134,16 @@ pub fn peak_rss_mb(pids: &[u32]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_average_is_the_first_field() {
+        assert_eq!(
+            parse_load_average("23.20 13.20 4.34 3/812 20931\n"),
+            Some(23.2)
+        );
+        assert_eq!(parse_load_average(""), None);
+        assert!(load_average_1m().is_some_and(|l| l >= 0.0));
+    }
 
     #[test]
     fn parses_status_memory_fields() {

@@ -5,12 +5,14 @@
 
 use std::time::{Duration, Instant};
 
-use futures::future::try_join_all;
+use crate::cluster::fan_out::each_node;
 use serde_json::json;
 
 use crate::{
     cluster::{Cluster, node_api::sum_metric},
-    measure::resources::{cpu_of, cpu_share_pct, peak_rss_mb, rss_mb, uss_mb},
+    measure::resources::{
+        cpu_of, cpu_seconds, cpu_share_pct, load_average_1m, peak_rss_mb, rss_mb, uss_mb,
+    },
     netem::Switch,
     scenario::Scenario,
     stats::descriptive::mean,
@@ -30,11 +32,21 @@ pub(super) async fn phases(
     raw: &mut Vec<serde_json::Value>,
 ) -> Result<Values, WorkloadError> {
     let pids: Vec<u32> = cluster.nodes.iter().map(|n| n.pid()).collect();
+    let runner = std::process::id();
+    let (runner_started, runner_cpu_before) = (Instant::now(), cpu_seconds(runner));
 
     observer.phase("formation");
     let formed = formation::wait_formed(cluster, &scenario.formation).await?;
     let mut values = formed.values;
+    if let Some(load) = load_average_1m() {
+        values.insert("load_avg_1m", load);
+    }
 
+    if scenario.idle.settle_s > 0.0 {
+        observer.phase("settle");
+        tokio::time::sleep(Duration::from_secs_f64(scenario.idle.settle_s)).await;
+        cluster.check_alive()?;
+    }
     observer.phase("idle");
     let quiet = cluster.liveness().quiet();
     values.extend(idle(cluster, &pids, scenario.idle.seconds).await?);
@@ -56,6 +68,10 @@ pub(super) async fn phases(
     {
         observer.phase("throughput");
         values.extend(workload::throughput::run(cluster, throughput, raw).await?);
+    }
+    if let (Some(before), Some(after)) = (runner_cpu_before, cpu_seconds(runner)) {
+        let seconds = runner_started.elapsed().as_secs_f64().max(1e-9);
+        values.insert("runner_cpu_pct", (after - before) / seconds * 100.0);
     }
     if let Some(peak) = peak_rss_mb(&pids) {
         values.insert("rss_peak_mb", peak);
@@ -110,7 +126,7 @@ async fn formation_from_events(
     polled_end_ns: u64,
     raw: &mut Vec<serde_json::Value>,
 ) -> Result<Values, WorkloadError> {
-    let per_node = try_join_all(
+    let per_node = each_node(
         cluster
             .nodes
             .iter()
@@ -196,7 +212,7 @@ fn declared(
 /// down has no counters to read). Not measured, rather than 0, when a node has no `/metrics`
 /// (404) or its page has no bandwidth counters.
 async fn bandwidth(cluster: &Cluster) -> Result<Values, WorkloadError> {
-    let pages = try_join_all(cluster.up().into_iter().map(|index| {
+    let pages = each_node(cluster.up().into_iter().map(|index| {
         let node = &cluster.nodes[index];
         async move {
             match node.api.metrics_text().await {

@@ -173,6 +173,11 @@ enum ArmFiles {
 /// Kademlia's default replication factor, what nodes use unless the scenario sets one.
 const KADEMLIA_K: usize = 20;
 
+/// Cores this process may run on.
+fn available_cores() -> f64 {
+    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
+}
+
 /// What the numbers of this scenario can and cannot tell.
 fn notes(s: &Scenario) -> Vec<String> {
     let mut notes = vec![
@@ -181,6 +186,29 @@ fn notes(s: &Scenario) -> Vec<String> {
         "CPU shares come from /proc clock ticks (10 ms), so idle CPU resolves to about 1 / idle.seconds % of a core.".to_owned(),
         "A single run reports levels, not a verdict: a regression verdict needs a comparison with a baseline or another revision.".to_owned(),
     ];
+    if let Some(max) = s.formation.max_peers {
+        notes.push(format!(
+            "Every node keeps at most {max} peers (--max-peers): connections opened by lookups are closed 10 s after they opened, gossip mesh peers never. avg_peers is read when formation completes, before surplus connections close; DHT lookups dial the peers they ask, so lookups that reach beyond a node's connections pay for connection set-up (a QUIC or TCP handshake) as in a real network."
+        ));
+    }
+    if s.node.current_thread {
+        notes.push("Every node runs on one thread (--current-thread): with many nodes on few cores this saves memory and wake-ups; a node's latencies then include its own queueing behind one thread.".to_owned());
+    }
+    if s.nodes as f64 > 2.0 * available_cores() {
+        notes.push(format!(
+            "{} nodes share {} cores: latencies include time waiting for a CPU (load_avg_1m says how many processes competed when formation completed), and runner_cpu_pct what the runner itself took. The numbers show how this machine copes with the network, not how the protocol would behave with a core per node.",
+            s.nodes,
+            available_cores()
+        ));
+    }
+    if crate::cluster::node_niceness(s.nodes, available_cores() as usize) > 0 {
+        notes.push(format!(
+            "With {} nodes on {} cores the nodes run at niceness {} below the runner, so that a saturated machine slows the nodes rather than the runner's polling; the nodes still share the CPU equally among themselves.",
+            s.nodes,
+            available_cores(),
+            crate::cluster::node_niceness(s.nodes, available_cores() as usize)
+        ));
+    }
     for group in &s.node_groups {
         notes.push(format!(
             "A mixed network: nodes {:?} run {}, the others the run's own node. Metrics over all nodes (memory, CPU, latency quantiles) mix implementations; the breakdown by implementation pair separates gossip latency, DHT get latency and private memory (information, not gated).",

@@ -41,6 +41,10 @@ pub(super) async fn repetition(
         stagger: Duration::from_millis(scenario.stagger_ms),
         log_dir: log_dir.to_path_buf(),
         ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
+        niceness: crate::cluster::node_niceness(
+            scenario.nodes,
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
         extra_args: scenario_args(scenario),
         own_args: arm.node_args.clone(),
         network: switch.clone(),
@@ -104,6 +108,12 @@ fn scenario_args(scenario: &Scenario) -> Vec<String> {
     let mut args = Vec::new();
     if let Some(factor) = scenario.dht.as_ref().and_then(|d| d.replication_factor) {
         args.extend(["--kad-replication-factor".to_owned(), factor.to_string()]);
+    }
+    if let Some(max) = scenario.formation.max_peers {
+        args.extend(["--max-peers".to_owned(), max.to_string()]);
+    }
+    if scenario.node.current_thread {
+        args.push("--current-thread".to_owned());
     }
     args
 }
@@ -195,6 +205,29 @@ fn start_switch(network: &NetworkSpec, scenario: &Scenario) -> Result<Switch, Wo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scenarios_peer_bound_and_runtime_reach_every_node() {
+        let scenario = Scenario::from_toml(
+            "name = \"x\"\nnodes = 50\n[node]\ncurrent_thread = true\n[formation]\nmax_peers = 16\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            scenario_args(&scenario),
+            ["--max-peers", "16", "--current-thread"]
+        );
+        let below_target = Scenario::from_toml(
+            "name = \"x\"\nnodes = 50\n[formation]\ntarget_peers = 8\nmax_peers = 4\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            below_target.contains("s.toml:5:") && below_target.contains("allowed: 8 to"),
+            "{below_target}"
+        );
+    }
 
     #[test]
     fn a_scenario_replication_factor_reaches_every_node() {

@@ -27,7 +27,7 @@ mod implementations;
 pub use faults::{ChaosPhase, Fault, FaultKind};
 pub use implementations::{Implementation, NodeGroup};
 pub use network::{LossModel, NetworkGroup, NetworkLink, NetworkRules, NetworkSpec};
-pub use phases::{DhtPhase, FormationPhase, GossipPhase, IdlePhase, ThroughputPhase};
+pub use phases::{DhtPhase, FormationPhase, GossipPhase, IdlePhase, NodeSettings, ThroughputPhase};
 use validate::{Locator, RawScenario};
 
 /// A scenario file that cannot be used, located as precisely as possible.
@@ -167,6 +167,8 @@ pub struct Scenario {
     pub warmup: usize,
     /// Seed for every random choice (topology, workload placement).
     pub seed: u64,
+    /// `[node]`: how every node runs.
+    pub node: NodeSettings,
     /// Formation settings (always runs).
     pub formation: FormationPhase,
     /// DHT workload, if any.

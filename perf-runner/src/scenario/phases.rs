@@ -1,5 +1,6 @@
 //! The workload phases' tables (`[formation]`, `[dht]`, `[gossip]`, `[throughput]`,
-//! `[idle]`): their validated types, their raw spanned form and the range checks of each.
+//! `[idle]`) and `[node]` (how every node runs): their validated types, their raw spanned form
+//! and the range checks of each.
 //! `[network]` and `[chaos]` have files of their own.
 
 use serde::Deserialize;
@@ -16,6 +17,9 @@ pub struct FormationPhase {
     pub target_peers: usize,
     /// How long a node may take to print its ready line, seconds.
     pub ready_timeout_s: f64,
+    /// Peers a node keeps at most (`--max-peers`): surplus connections, opened by lookups,
+    /// are closed once they served them. `None`: no bound, the node keeps every connection.
+    pub max_peers: Option<usize>,
 }
 
 /// `[dht]`: puts, then gets of the put keys from other nodes.
@@ -60,6 +64,31 @@ pub struct ThroughputPhase {
 pub struct IdlePhase {
     /// Window length, seconds.
     pub seconds: f64,
+    /// Wait this long after formation before the window opens, seconds: a node's own
+    /// follow-up lookups (up to 15 s after it joined) and the closing of surplus connections
+    /// (`max_peers`, 10 s after they opened) are start-up, not idle cost.
+    pub settle_s: f64,
+}
+
+/// `[node]`: settings every node gets, for networks too large for the defaults.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct NodeSettings {
+    /// Run each node on one thread (`--current-thread`): with hundreds of nodes on a few
+    /// cores, more threads per node only add wake-ups and memory.
+    pub current_thread: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNodeSettings {
+    current_thread: Option<bool>,
+}
+
+/// `[node]`, or the defaults.
+pub(super) fn node_settings(raw: Option<&RawNodeSettings>) -> NodeSettings {
+    NodeSettings {
+        current_thread: raw.and_then(|n| n.current_thread).unwrap_or(false),
+    }
 }
 
 #[derive(Deserialize)]
@@ -68,6 +97,7 @@ pub(super) struct RawFormation {
     timeout_s: Option<Spanned<f64>>,
     ready_timeout_s: Option<Spanned<f64>>,
     target_peers: Option<Spanned<i64>>,
+    max_peers: Option<Spanned<i64>>,
 }
 
 impl RawFormation {
@@ -106,6 +136,7 @@ pub(super) struct RawThroughput {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawIdle {
     seconds: Option<Spanned<f64>>,
+    settle_s: Option<Spanned<f64>>,
 }
 
 /// `[formation]`, or its defaults when the scenario leaves it out.
@@ -119,24 +150,39 @@ pub(super) fn formation_phase(
             timeout_s: 30.0,
             target_peers: default_target_peers(nodes),
             ready_timeout_s: 30.0,
+            max_peers: None,
         },
-        Some(f) => FormationPhase {
-            timeout_s: loc.float(&f.timeout_s, "formation.timeout_s", 0.1, 3600.0, 30.0)?,
-            ready_timeout_s: loc.float(
-                &f.ready_timeout_s,
-                "formation.ready_timeout_s",
-                0.1,
-                3600.0,
-                30.0,
-            )?,
-            target_peers: loc.opt_int(
+        Some(f) => {
+            let target_peers = loc.opt_int(
                 &f.target_peers,
                 "formation.target_peers",
                 0,
                 (nodes as i64 - 1).max(0),
                 default_target_peers(nodes) as i64,
-            )? as usize,
-        },
+            )? as usize;
+            FormationPhase {
+                timeout_s: loc.float(&f.timeout_s, "formation.timeout_s", 0.1, 3600.0, 30.0)?,
+                ready_timeout_s: loc.float(
+                    &f.ready_timeout_s,
+                    "formation.ready_timeout_s",
+                    0.1,
+                    3600.0,
+                    30.0,
+                )?,
+                target_peers,
+                // Below target_peers a node would close connections only to dial them again.
+                max_peers: match &f.max_peers {
+                    None => None,
+                    some => Some(loc.opt_int(
+                        some,
+                        "formation.max_peers",
+                        (target_peers as i64).max(1),
+                        super::MAX_NODES,
+                        0,
+                    )? as usize),
+                },
+            }
+        }
     })
 }
 
@@ -180,6 +226,13 @@ pub(super) fn idle_phase(raw: Option<&RawIdle>, loc: &Locator) -> Result<IdlePha
             0.0,
             3600.0,
             2.0,
+        )?,
+        settle_s: loc.float(
+            &raw.and_then(|i| i.settle_s.clone()),
+            "idle.settle_s",
+            0.0,
+            600.0,
+            0.0,
         )?,
     })
 }

@@ -18,8 +18,9 @@ use super::{
     implementations::{RawNodeGroup, node_groups},
     network::{RawNetwork, network_spec},
     phases::{
-        DhtPhase, GossipPhase, RawDht, RawFormation, RawGossip, RawIdle, RawThroughput,
-        ThroughputPhase, dht_phase, formation_phase, gossip_phase, idle_phase, throughput_phase,
+        DhtPhase, GossipPhase, RawDht, RawFormation, RawGossip, RawIdle, RawNodeSettings,
+        RawThroughput, ThroughputPhase, dht_phase, formation_phase, gossip_phase, idle_phase,
+        node_settings, throughput_phase,
     },
 };
 
@@ -38,6 +39,7 @@ pub(super) struct RawScenario {
     repetitions: Option<Spanned<i64>>,
     warmup: Option<Spanned<i64>>,
     seed: Option<Spanned<i64>>,
+    node: Option<RawNodeSettings>,
     formation: Option<RawFormation>,
     dht: Option<RawDht>,
     gossip: Option<RawGossip>,
@@ -248,6 +250,7 @@ pub(super) fn validate(raw: RawScenario, loc: &Locator) -> Result<Scenario, Scen
         repetitions: loc.opt_int(&raw.repetitions, "repetitions", 1, 10_000, 10)? as usize,
         warmup: loc.opt_int(&raw.warmup, "warmup", 0, 1000, 1)? as usize,
         seed: loc.opt_int(&raw.seed, "seed", 0, i64::MAX, 1)? as u64,
+        node: node_settings(raw.node.as_ref()),
         formation,
         dht,
         gossip,

@@ -6,20 +6,23 @@
 
 use std::time::{Duration, Instant};
 
-use futures::future::try_join_all;
-
 use super::{Values, WorkloadError, insert_quantiles};
 use crate::{
-    cluster::Cluster,
     cluster::node_api::{Health, NodeEvent},
+    cluster::{Cluster, fan_out::each_node},
     scenario::FormationPhase,
     stats::descriptive::mean,
 };
 
 /// gossipsub's default lower mesh bound (D_lo); a node's mesh target is min(target peers, this).
 pub const GOSSIP_MESH_LOW: usize = 5;
-/// Interval of `/health` polls while waiting for formation.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// Pause between rounds of `/health` polls while waiting for formation, per node polled,
+/// within [`POLL_PAUSE_MIN`] and [`POLL_PAUSE_MAX`]: 10 ms while a few nodes lag, 1 s while
+/// 1,000 do, so that polling never takes the CPU the nodes need to form. (The measured times
+/// come from the nodes' events; polling only decides when to stop waiting.)
+const POLL_PAUSE_PER_NODE: Duration = Duration::from_millis(1);
+const POLL_PAUSE_MIN: Duration = Duration::from_millis(10);
+const POLL_PAUSE_MAX: Duration = Duration::from_secs(1);
 
 /// What formation needs of every node.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +34,11 @@ pub struct FormationTarget {
 }
 
 impl FormationTarget {
+    /// Whether a node's health meets the target.
+    fn met_by(&self, health: &Health) -> bool {
+        health.connected_peers >= self.peers && health.mesh_size >= self.mesh
+    }
+
     /// The target for a phase configuration.
     pub fn of(phase: &FormationPhase) -> Self {
         Self {
@@ -49,49 +57,91 @@ pub struct Formed {
 }
 
 /// Waits until every node reaches `target`; fails after the phase timeout naming the laggards.
+///
+/// Each round polls only the nodes not yet seen formed; once none is left, one round over
+/// every node confirms that all still are (a node may lose a peer meanwhile), and any that
+/// is not is polled again.
 pub async fn wait_formed(
     cluster: &mut Cluster,
     phase: &FormationPhase,
 ) -> Result<Formed, WorkloadError> {
     let target = FormationTarget::of(phase);
     let deadline = Instant::now() + Duration::from_secs_f64(phase.timeout_s);
+    let mut lagging: Vec<usize> = (0..cluster.nodes.len()).collect();
     loop {
         cluster.check_alive()?;
-        let healths = try_join_all(cluster.nodes.iter().enumerate().map(
-            |(index, node)| async move {
-                node.api
-                    .health()
-                    .await
-                    .map_err(|source| WorkloadError::Api { index, source })
-            },
-        ))
-        .await?;
-        let lagging: Vec<String> = healths
+        let confirming = lagging.is_empty();
+        let polled: Vec<usize> = if confirming {
+            (0..cluster.nodes.len()).collect()
+        } else {
+            lagging.clone()
+        };
+        let healths = poll_health(cluster, &polled).await?;
+        lagging = polled
             .iter()
-            .enumerate()
-            .filter(|(_, h)| h.connected_peers < target.peers || h.mesh_size < target.mesh)
-            .map(|(i, h)| {
-                format!(
-                    "node {i}: {}/{} peers, mesh {}/{}",
-                    h.connected_peers, target.peers, h.mesh_size, target.mesh
-                )
-            })
+            .zip(&healths)
+            .filter(|(_, h)| !target.met_by(h))
+            .map(|(&index, _)| index)
             .collect();
-        if lagging.is_empty() {
+        if confirming && lagging.is_empty() {
             return Ok(Formed {
                 values: formed_values(&healths),
                 polled_end_ns: crate::measure::clock::unix_ns(),
             });
         }
         if Instant::now() > deadline {
+            let laggards: Vec<String> = polled
+                .iter()
+                .zip(&healths)
+                .filter(|(_, h)| !target.met_by(h))
+                .map(|(i, h)| {
+                    format!(
+                        "node {i}: {}/{} peers, mesh {}/{}",
+                        h.connected_peers, target.peers, h.mesh_size, target.mesh
+                    )
+                })
+                .collect();
             return Err(WorkloadError::Timeout(format!(
-                "network did not form within {}s: {}",
+                "network did not form within {}s: {}{}",
                 phase.timeout_s,
-                lagging.join("; ")
+                laggards
+                    .iter()
+                    .take(MAX_LAGGARDS_NAMED)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                match laggards.len().checked_sub(MAX_LAGGARDS_NAMED) {
+                    Some(more) if more > 0 => format!("; and {more} more nodes"),
+                    _ => String::new(),
+                }
             )));
         }
-        tokio::time::sleep(POLL_INTERVAL).await;
+        if !lagging.is_empty() {
+            tokio::time::sleep(poll_pause(lagging.len())).await;
+        }
     }
+}
+
+/// Laggards named in a formation timeout; the rest are counted.
+const MAX_LAGGARDS_NAMED: usize = 20;
+
+/// The pause before the next round, which polls `nodes` nodes.
+fn poll_pause(nodes: usize) -> Duration {
+    (POLL_PAUSE_PER_NODE * nodes as u32).clamp(POLL_PAUSE_MIN, POLL_PAUSE_MAX)
+}
+
+/// `/health` of the nodes `indices`, in that order.
+async fn poll_health(cluster: &Cluster, indices: &[usize]) -> Result<Vec<Health>, WorkloadError> {
+    each_node(indices.iter().map(|&index| {
+        let node = &cluster.nodes[index];
+        async move {
+            node.api
+                .health()
+                .await
+                .map_err(|source| WorkloadError::Api { index, source })
+        }
+    }))
+    .await
 }
 
 /// Discovery ratio and average peers from every node's health at formation end. A single
@@ -181,6 +231,14 @@ pub fn from_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polling_pauses_longer_the_more_nodes_lag() {
+        assert_eq!(poll_pause(1), POLL_PAUSE_MIN);
+        assert_eq!(poll_pause(250), Duration::from_millis(250));
+        assert_eq!(poll_pause(1000), POLL_PAUSE_MAX);
+        assert_eq!(poll_pause(100_000), POLL_PAUSE_MAX);
+    }
 
     fn ev(ts_ns: u64, kind: &str, peers: Option<usize>, mesh: Option<usize>) -> NodeEvent {
         NodeEvent {

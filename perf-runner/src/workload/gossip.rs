@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::future::try_join_all;
+use crate::cluster::fan_out::each_node;
 use serde_json::json;
 
 use super::{Values, WorkloadError, exactly_once, insert_quantiles};
@@ -58,7 +58,7 @@ pub async fn run(
     let deadline = Instant::now() + SETTLE_TIMEOUT;
     let received = loop {
         cluster.check_alive()?;
-        let received = try_join_all(cluster.nodes.iter().enumerate().map(
+        let received = each_node(cluster.nodes.iter().enumerate().map(
             |(index, node)| async move {
                 node.api
                     .received()

@@ -135,7 +135,7 @@ async fn start(
     log: &Path,
     ready_timeout: Duration,
 ) -> Result<ClusterNode, SpawnError> {
-    let process = spawn_node(index, bin, args, log, ready_timeout)?.await?;
+    let process = spawn_node(index, bin, args, log, ready_timeout, 0)?.await?;
     let api = NodeApi::new(&process.ready.control, API_TIMEOUT);
     Ok(ClusterNode { process, api })
 }

@@ -1,7 +1,7 @@
 //! What the running nodes report during the chaos phase: their deliveries and their peer
 //! counts, asked of every node at once (nodes that are down or paused are not asked).
 
-use futures::future::try_join_all;
+use crate::cluster::fan_out::each_node;
 
 use crate::{
     cluster::{Cluster, node_api::Received},
@@ -13,7 +13,7 @@ pub(super) async fn received_by_all(
     cluster: &Cluster,
 ) -> Result<Vec<Vec<Received>>, WorkloadError> {
     let up = cluster.up();
-    try_join_all(cluster.nodes.iter().enumerate().map(|(index, node)| {
+    each_node(cluster.nodes.iter().enumerate().map(|(index, node)| {
         let running = up.contains(&index);
         async move {
             if !running {
@@ -31,7 +31,7 @@ pub(super) async fn received_by_all(
 /// Connected peers of each running node (`None` for a node that is down or paused).
 pub(super) async fn peer_counts(cluster: &Cluster) -> Result<Vec<Option<usize>>, WorkloadError> {
     let up = cluster.up();
-    try_join_all(cluster.nodes.iter().enumerate().map(|(index, node)| {
+    each_node(cluster.nodes.iter().enumerate().map(|(index, node)| {
         let running = up.contains(&index);
         async move {
             if !running {
