@@ -175,7 +175,7 @@ pub enum PerfAction {
     /// curve.json, curve.csv, and curve.svg/png with one panel per metric over the number of
     /// nodes on a log axis.
     ///
-    /// How long: seconds per size up to 100 nodes, minutes per size above 250. Start with
+    /// How long: tens of seconds per size up to 30 nodes, minutes per size above 250. Start with
     /// --sizes 10,30,100. The first size that fails (formation timeout, a crash) ends the curve
     /// and the larger sizes are "not run"; a scenario's [formation] timeout is the same at every
     /// size, so large sizes may need a scenario made for them.
