@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use perf_runner::tasks::scale_curve;
 
 /// Development tasks and the swarmbench performance suite.
 #[derive(Debug, Parser)]
@@ -162,6 +163,37 @@ pub enum PerfAction {
     /// lossy-5pct). Exit 3 if a scenario failed, 1 if one regressed against its baseline,
     /// else 0.
     Suite(SuiteArgs),
+    /// How cost grows with network size: one run per size, a table and a plot of the medians
+    ///
+    /// Runs SCENARIO once per size of --sizes, smallest first, with --nodes set to the size and
+    /// nothing else changed, so any scenario works. Each size is an ordinary run with its own
+    /// run directory and report, compared with nothing: a curve never gates and never reads or
+    /// writes a baseline. From each size it takes the medians of formation time, DHT get
+    /// p50/p95 (and requests per lookup), gossip latency p50/p99, USS and RSS per node and idle
+    /// CPU per node into target/perf/scale-curve/<timestamp>/ (rewritten after every size;
+    /// target/perf/scale-curve/latest points at the newest): report.md with one row per size,
+    /// curve.json, curve.csv, and curve.svg/png with one panel per metric over the number of
+    /// nodes on a log axis.
+    ///
+    /// How long: tens of seconds per size up to 30 nodes, minutes per size above 250. Start with
+    /// --sizes 10,30,100. The first size that fails (formation timeout, a crash) ends the curve
+    /// and the larger sizes are "not run"; a scenario's [formation] timeout is the same at every
+    /// size, so large sizes may need a scenario made for them.
+    ///
+    /// What it cannot tell: every node runs on this one machine, so at large sizes the nodes
+    /// compete for its cores and that CPU contention inflates the latencies. The curve shows
+    /// this machine's limits, not the protocol's.
+    ///
+    /// Examples:
+    ///   cargo xtask perf scale-curve                          scale-100 at 10, 30, 100, 250, 500, 1000 nodes
+    ///   cargo xtask perf scale-curve --sizes 10,30,100        a quick picture
+    ///   cargo xtask perf scale-curve large --sizes 5,10,20 --repetitions 3
+    ///
+    /// Exit codes: 0 every size ran, 2 bad sizes or arguments (nothing is built or run), 3 a
+    /// size failed (the curve up to it is written), 130 interrupted (what was measured is
+    /// written).
+    #[command(verbatim_doc_comment)]
+    ScaleCurve(ScaleCurveArgs),
     /// Find the first commit between --good and --bad at which --metric regressed
     ///
     /// Each probe builds the candidate revision (cached by commit) and runs a paired ABBA
@@ -295,6 +327,31 @@ pub struct SuiteArgs {
     #[arg(long, value_name = "DIR")]
     pub baselines: Option<PathBuf>,
     /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `cargo xtask perf scale-curve`.
+#[derive(Debug, clap::Args)]
+pub struct ScaleCurveArgs {
+    /// Scenario name (see `cargo xtask perf list`) or path to a .toml file; each size changes
+    /// only its number of nodes
+    #[arg(default_value = scale_curve::DEFAULT_SCENARIO)]
+    pub scenario: String,
+    /// Network sizes in nodes, comma-separated and strictly increasing, each 2 to 1000
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',',
+          default_values_t = scale_curve::DEFAULT_SIZES.to_vec())]
+    pub sizes: Vec<usize>,
+    /// Measured repetitions per size (each a fresh cluster); the curve shows their medians
+    #[arg(long, value_name = "N", default_value_t = scale_curve::DEFAULT_REPETITIONS)]
+    pub repetitions: usize,
+    /// Node binary speaking the node contract (node/README.md) instead of building swarm-node
+    #[arg(long, value_name = "PATH")]
+    pub node_bin: Option<PathBuf>,
+    /// Output root directory [default: target/perf]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar (the line per size stays)
     #[arg(long, short)]
     pub quiet: bool,
 }

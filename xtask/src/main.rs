@@ -17,7 +17,8 @@ use clap::Parser;
 use cli::{
     BaselineAction, BaselineUpdateArgs, BenchArgs, BenchKind, BisectArgs, Cli, Command,
     CommentArgs, ConclusionArg, Experiment, NodeAction, NodeCheckArgs, PerfAction, PerfArgs,
-    PerfRunArgs, RecordArgs, SuiteArgs, TestArgs, TransportArg, TrendArgs, ValidateArgs,
+    PerfRunArgs, RecordArgs, ScaleCurveArgs, SuiteArgs, TestArgs, TransportArg, TrendArgs,
+    ValidateArgs,
 };
 use perf_runner::{
     Exit,
@@ -32,6 +33,7 @@ use perf_runner::{
         history::{self, RecordRequest, TrendRequest},
         node_check::{self, NodeCheckRequest},
         perf::{BaselineRequest, PerfRequest, run_scenario, update_baseline},
+        scale_curve::{self, CurveRequest},
         suite,
         validate::{self, ValidateRequest},
     },
@@ -77,6 +79,7 @@ fn perf_action(action: PerfAction) -> ExitCode {
         PerfAction::Trend(args) => trend(args),
         PerfAction::Bisect(args) => bisect(args),
         PerfAction::Suite(args) => suite(args),
+        PerfAction::ScaleCurve(args) => curve(args),
     }
 }
 
@@ -358,6 +361,36 @@ fn suite(args: SuiteArgs) -> ExitCode {
         }
         Err(e) => fail(e),
     }
+}
+
+fn curve(args: ScaleCurveArgs) -> ExitCode {
+    let perf = request(PerfRunArgs {
+        scenario: Some(args.scenario),
+        repetitions: Some(args.repetitions),
+        out: args.out,
+        node_bin: args.node_bin,
+        quiet: args.quiet,
+        ..PerfRunArgs::default()
+    });
+    let outcome = match scale_curve::run(&CurveRequest {
+        perf,
+        sizes: args.sizes,
+    }) {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(e),
+    };
+    print!("{}", report::curve::table(&outcome.curve));
+    println!("\nscale curve: {}", outcome.dir.report_md().display());
+    if let Some(error) = &outcome.plot_error {
+        eprintln!("warning: the plot was not drawn: {error}");
+    }
+    if outcome.exit() == Exit::Interrupted {
+        eprintln!(
+            "interrupted: what was measured is written to {}",
+            outcome.dir.dir.display()
+        );
+    }
+    exit(outcome.exit())
 }
 
 fn bisect(args: BisectArgs) -> ExitCode {

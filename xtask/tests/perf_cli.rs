@@ -798,3 +798,162 @@ fn a_sigkilled_run_leaves_a_consistent_set_found_by_latest_and_the_next_run_clea
         "the killed run's record stays"
     );
 }
+
+/// `curve.json` of the latest scale curve under `out`, parsed.
+fn latest_curve(out: &Path) -> Value {
+    read_summary(&out.join("scale-curve/latest/curve.json"))
+}
+
+/// The status of every point of a curve, in order.
+fn curve_statuses(curve: &Value) -> Vec<String> {
+    curve["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_scale_curve_runs_each_size_and_writes_a_row_and_a_status_per_size() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = run(xtask()
+        .args(["perf", "scale-curve", "minimal", "--sizes", "2,3"])
+        .args(["--repetitions", "1", "-q"])
+        .arg("--node-bin")
+        .arg(node_bin())
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("scale-curve: 2 nodes (1/2)…")
+            && stderr.contains("scale-curve: 3 nodes (2/2)…"),
+        "one line per size: {stderr}"
+    );
+    let curve = latest_curve(&out);
+    assert_eq!(curve["scenario"], "minimal");
+    assert_eq!(curve["sizes"], serde_json::json!([2, 3]));
+    assert_eq!(curve["repetitions"], 1);
+    assert_eq!(curve_statuses(&curve), ["ok", "ok"]);
+    for (point, nodes) in curve["points"].as_array().unwrap().iter().zip([2, 3]) {
+        assert_eq!(point["nodes"], nodes);
+        let formation = point["medians"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == "formation_time_ms")
+            .unwrap_or_else(|| panic!("no formation median: {point}"));
+        assert!(formation["median"].as_f64().unwrap() > 0.0);
+        assert_eq!(formation["unit"], "ms");
+        // Each size is an ordinary run of its own, at its size, compared with nothing (the
+        // committed minimal baseline is not read).
+        let summary =
+            read_summary(&PathBuf::from(point["run_dir"].as_str().unwrap()).join("summary.json"));
+        assert_eq!(summary["scenario"]["nodes"], nodes);
+        assert_eq!(summary["complete"], true);
+        assert!(summary.get("comparison").is_none(), "{summary}");
+    }
+    let dir = std::fs::canonicalize(out.join("scale-curve/latest")).unwrap();
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("| nodes | status | `formation_time_ms` (ms) |")
+            && report.contains("\n| 2 | ok | ")
+            && report.contains("\n| 3 | ok | ")
+            && report.contains("not how the protocol scales"),
+        "{report}"
+    );
+    assert!(
+        stdout.contains("\n| 3 | ok | "),
+        "the table is printed: {stdout}"
+    );
+    let csv = std::fs::read_to_string(dir.join("curve.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "a header and one row per size: {csv}");
+    assert!(
+        rows[0].starts_with("nodes,status,formation_time_ms,")
+            && rows[1].starts_with("2,ok,")
+            && rows[2].starts_with("3,ok,"),
+        "{csv}"
+    );
+    let svg = std::fs::read_to_string(dir.join("curve.svg")).unwrap();
+    assert!(
+        svg.contains("nodes (log scale)") && svg.contains("formation time (ms"),
+        "{svg}"
+    );
+    assert_eq!(&std::fs::read(dir.join("curve.png")).unwrap()[1..4], b"PNG");
+}
+
+#[test]
+fn a_scale_curve_stops_at_the_first_failed_size_and_exits_3_with_the_rest_not_run() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path(), QUICK);
+    let crashing = write_script(
+        tmp.path(),
+        "crashing-node",
+        "echo 'fatal: simulated crash in the fake node' >&2\nexit 1",
+    );
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = run(xtask()
+        .args(["perf", "scale-curve"])
+        .arg(&scenario)
+        .args(["--sizes", "2,3,5", "-q"])
+        .arg("--node-bin")
+        .arg(&crashing)
+        .arg("--out")
+        .arg(&out));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(!stderr.contains("scale-curve: 3 nodes"), "{stderr}");
+    let curve = latest_curve(&out);
+    assert_eq!(curve_statuses(&curve), ["failed", "not_run", "not_run"]);
+    assert!(
+        curve["points"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("fatal: simulated crash in the fake node"),
+        "{curve}"
+    );
+    assert!(
+        stdout.contains("| 2 | failed | failed |") && stdout.contains("| 5 | not run | not run |"),
+        "{stdout}"
+    );
+    let report = std::fs::read_to_string(out.join("scale-curve/latest/report.md")).unwrap();
+    assert!(report.contains("## Where the curve stopped"), "{report}");
+}
+
+#[test]
+fn ctrl_c_ends_a_scale_curve_and_keeps_what_it_measured() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut runner = xtask()
+        .args(["perf", "scale-curve", "small", "--sizes", "2,3"])
+        .args(["--repetitions", "50", "-q"])
+        .arg("--node-bin")
+        .arg(node_bin())
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_repetitions(&out.join("small"), 1);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(runner.id() as i32, libc::SIGINT) };
+    let status = runner.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let curve = latest_curve(&out);
+    assert_eq!(curve_statuses(&curve), ["interrupted", "not_run"]);
+    let first = &curve["points"][0];
+    assert!(first["repetitions_done"].as_u64().unwrap() >= 1, "{curve}");
+    assert!(
+        first["medians"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["metric"] == "formation_time_ms"),
+        "what finished is kept: {curve}"
+    );
+}

@@ -314,3 +314,60 @@ fn every_command_that_runs_clusters_checks_before_it_builds() {
     assert_refused("perf bisect", &mut bisect, nodes);
     assert_eq!(entries(&out), 0, "nothing is written for bad input");
 }
+
+#[test]
+fn bad_scale_curve_sizes_are_refused_before_anything_is_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let file = write(tmp.path().join("a-file"), "x");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--sizes", "1,10"],
+            "--sizes 1: a network needs at least 2 nodes; allowed: 2 to 1000",
+        ),
+        (
+            &["--sizes", "10,1001"],
+            "--sizes 1001: more than 1000 nodes; allowed: 2 to 1000",
+        ),
+        (
+            &["--sizes", "10,5"],
+            "--sizes must be strictly increasing, but 5 follows 10",
+        ),
+        (
+            &["--sizes", "10,10"],
+            "--sizes must be strictly increasing, but 10 follows 10",
+        ),
+        (&["--sizes", "ten"], "invalid value 'ten' for '--sizes"),
+        (&["--sizes", ""], "invalid value '' for '--sizes"),
+        // Every size is checked with the scenario's rules before the first runs.
+        (
+            &["--repetitions", "0"],
+            "size 10: --repetitions 0 is out of range; allowed: 1 to 10000",
+        ),
+    ];
+    // No --node-bin: a curve that got past its checks would start a build, which cannot run.
+    for (args, message) in cases {
+        let mut curve = xtask();
+        curve
+            .args(["perf", "scale-curve", "minimal", "-q"])
+            .args(*args)
+            .arg("--out")
+            .arg(&out);
+        assert_refused(
+            &format!("scale-curve {}", args.join(" ")),
+            &mut curve,
+            message,
+        );
+    }
+    let mut curve = xtask();
+    curve
+        .args(["perf", "scale-curve", "minimal", "--sizes", "2,3", "-q"])
+        .arg("--out")
+        .arg(&file);
+    assert_refused(
+        "scale-curve --out a file",
+        &mut curve,
+        "is a file, not a directory",
+    );
+    assert_eq!(entries(&out), 0, "nothing is written for bad input");
+}

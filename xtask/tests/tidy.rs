@@ -252,17 +252,22 @@ fn readme_lists_exactly_the_shipped_scenarios() {
     }
 }
 
-#[test]
-fn readme_lists_exactly_the_options_of_perf() {
+/// Every long option in the Options section of `cargo xtask <args> --help`, `--help` left out.
+fn options_of(args: &[&str]) -> BTreeSet<String> {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["perf", "--help"])
+        .args(args)
+        .arg("--help")
         .output()
         .unwrap();
-    assert!(output.status.success(), "`cargo xtask perf --help` failed");
+    let command = args.join(" ");
+    assert!(
+        output.status.success(),
+        "`cargo xtask {command} --help` failed"
+    );
     let help = String::from_utf8(output.stdout).unwrap();
     let options = help
         .split_once("\nOptions:\n")
-        .expect("`perf --help` has an Options section")
+        .unwrap_or_else(|| panic!("`{command} --help` has no Options section"))
         .1;
     // Option lines are indented by at most 6 spaces; their descriptions (which may mention other
     // flags) by 10, or follow the option after two spaces.
@@ -273,22 +278,41 @@ fn readme_lists_exactly_the_options_of_perf() {
         .filter(|flag| flag != "--help")
         .collect();
     assert!(
-        from_clap.contains("--nodes") && from_clap.contains("--quiet"),
+        from_clap.contains("--quiet"),
         "could not read the options from:\n{help}"
     );
+    from_clap
+}
 
+/// Asserts that the README's table between the `marker` comments lists exactly the options
+/// of `cargo xtask <args>`.
+fn assert_readme_lists_the_options_of(marker: &str, args: &[&str]) {
+    let from_clap = options_of(args);
     let readme = read("README.md");
-    let listed: BTreeSet<String> = marked_table(&readme, "perf-options")
+    let listed: BTreeSet<String> = marked_table(&readme, marker)
         .iter()
         .flat_map(|row| long_flags(&row[0]))
         .collect();
     assert!(
         listed == from_clap,
-        "README.md's option table must list every option of `cargo xtask perf` and no other; \
+        "README.md's {marker} table must list every option of `cargo xtask {}` and no other; \
          missing: {:?}, not an option: {:?}",
+        args.join(" "),
         difference(&from_clap, &listed),
         difference(&listed, &from_clap),
     );
+}
+
+#[test]
+fn readme_lists_exactly_the_options_of_perf() {
+    assert!(options_of(&["perf"]).contains("--nodes"));
+    assert_readme_lists_the_options_of("perf-options", &["perf"]);
+}
+
+#[test]
+fn readme_lists_exactly_the_options_of_scale_curve() {
+    assert!(options_of(&["perf", "scale-curve"]).contains("--sizes"));
+    assert_readme_lists_the_options_of("scale-curve-options", &["perf", "scale-curve"]);
 }
 
 /// The entries of `dir`, sorted.

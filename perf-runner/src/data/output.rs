@@ -44,11 +44,16 @@ use std::{
 /// The default output root, relative to the workspace.
 const DEFAULT_ROOT: &str = "target/perf";
 
+/// The directory of scale curves under the root.
+const SCALE_CURVE: &str = "scale-curve";
+
 /// The output root: `--out`, or `<workspace>/target/perf`.
 ///
 /// Layout:
 /// - `<scenario>/<timestamp>/`: one run ([`RunDir`]); `<scenario>/latest` links the newest.
 /// - `suite-<suite>/<timestamp>/`: a suite's combined report.
+/// - `scale-curve/<timestamp>/`: a scale curve (its sizes' runs are ordinary run directories);
+///   `scale-curve/latest` links the newest.
 /// - `validate/<scenario>/<timestamp>/`: a validation, its runs under `runs/<experiment>/`.
 /// - `history/`: one `<scenario>.jsonl` per scenario.
 /// - `trend/<scenario>/`: trend report and plots.
@@ -118,6 +123,11 @@ impl OutputRoot {
     /// Creates the directory of a suite's combined report: `<root>/suite-<suite>/<timestamp>/`.
     pub fn create_suite(&self, suite: &str) -> std::io::Result<RunDir> {
         self.create_run(&format!("suite-{suite}"))
+    }
+
+    /// Creates the directory of a scale curve: `<root>/scale-curve/<timestamp>/`.
+    pub fn create_scale_curve(&self) -> std::io::Result<RunDir> {
+        self.create_run(SCALE_CURVE)
     }
 
     /// `<root>/validate/`: validations, one `<scenario>/<timestamp>/` each.
@@ -288,6 +298,19 @@ impl RunDir {
     /// `validation.json`.
     pub fn validation_json(&self) -> PathBuf {
         self.dir.join("validation.json")
+    }
+    /// `curve.json`: a scale curve as data.
+    pub fn curve_json(&self) -> PathBuf {
+        self.dir.join("curve.json")
+    }
+    /// `curve.csv`: a scale curve, one row per size.
+    pub fn curve_csv(&self) -> PathBuf {
+        self.dir.join("curve.csv")
+    }
+    /// `.plots.tmp-<pid>/`: where plots are drawn before each file is renamed into this
+    /// directory (plotters writes files itself, so they cannot go through [`write_atomic`]).
+    pub fn plot_stage(&self) -> PathBuf {
+        self.dir.join(format!(".plots.tmp-{}", std::process::id()))
     }
     /// `runs/<experiment>/`: the output root of one validation experiment's runs.
     pub fn experiment_runs(&self, experiment: &str) -> OutputRoot {
@@ -791,6 +814,13 @@ mod tests {
         assert_eq!(run.dir.parent().unwrap(), tmp.path().join("small"));
         let suite = root.create_suite("basic").unwrap();
         assert_eq!(suite.dir.parent().unwrap(), tmp.path().join("suite-basic"));
+        let curve = root.create_scale_curve().unwrap();
+        assert_eq!(curve.dir.parent().unwrap(), tmp.path().join("scale-curve"));
+        assert_eq!(
+            temp_owner(curve.plot_stage().file_name().unwrap().to_str().unwrap()),
+            Some(std::process::id() as i32),
+            "a plot stage a killed run leaves is recognisably a temp"
+        );
         let files = [
             (run.summary(), "summary.json"),
             (run.metrics_jsonl(), "metrics.jsonl"),
@@ -803,6 +833,8 @@ mod tests {
             (run.validation_md(), "validation.md"),
             (run.validation_json(), "validation.json"),
             (run.experiment_runs("aa").dir, "runs/aa"),
+            (run.curve_json(), "curve.json"),
+            (run.curve_csv(), "curve.csv"),
         ];
         for (path, name) in files {
             let dir = if name.starts_with("suite") {

@@ -17,6 +17,7 @@ use crate::{
 pub mod comment;
 pub mod comparison;
 pub mod csv;
+pub mod curve;
 pub mod escape;
 pub mod markdown;
 pub mod node_check;

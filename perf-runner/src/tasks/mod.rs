@@ -11,6 +11,7 @@ pub mod preflight;
 pub mod perf;
 pub mod bench;
 pub mod suite;
+pub mod scale_curve;
 pub mod validate;
 pub mod bisect;
 pub mod history;
