@@ -61,6 +61,11 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// Whether the call got no answer before its timeout (the node may be slow, not gone).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ApiError::Transport { source, .. } if source.is_timeout())
+    }
 }
 
 /// `/health`.
