@@ -476,11 +476,16 @@ fn fake_node(dir: &Path, port: u16) -> PathBuf {
 }
 
 fn metric_names(summary: &Value) -> Vec<String> {
-    summary["metrics"]
+    strings_of_each(&summary["metrics"], "name")
+}
+
+/// The string `field` of every object of the array `array`, in order.
+fn strings_of_each(array: &Value, field: &str) -> Vec<String> {
+    array
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .map(|item| item[field].as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -806,12 +811,7 @@ fn latest_curve(out: &Path) -> Value {
 
 /// The status of every point of a curve, in order.
 fn curve_statuses(curve: &Value) -> Vec<String> {
-    curve["points"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["status"].as_str().unwrap().to_owned())
-        .collect()
+    strings_of_each(&curve["points"], "status")
 }
 
 #[test]

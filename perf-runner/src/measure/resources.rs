@@ -80,6 +80,11 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// Cores this process may run on (1 when the system will not say).
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// The machine's 1-minute load average (`/proc/loadavg`): runnable and uninterruptible
 /// processes, averaged; above the core count, processes wait for a CPU.
 pub fn load_average_1m() -> Option<f64> {

@@ -77,15 +77,7 @@ pub fn render(summary: &RunSummary) -> String {
         }
     );
     // Names and units read left to right; numbers line up on the right.
-    let (lines, width) = lay_out(&rows, [false, true, true, true, false]);
-    for (i, line) in lines.iter().enumerate() {
-        out.push_str(line);
-        out.push('\n');
-        if i == 0 {
-            out.push_str(&"-".repeat(width));
-            out.push('\n');
-        }
-    }
+    push_table(&mut out, &rows, [false, true, true, true, false]);
     out.push_str("noise = median absolute deviation / median over repetitions\n");
     if !summary.breakdown.is_empty() {
         let mut rows = vec![[
@@ -108,16 +100,8 @@ pub fn render(summary: &RunSummary) -> String {
                 r.n.to_string(),
             ]);
         }
-        let (lines, width) = lay_out(&rows, [false, false, true, true, true]);
         out.push('\n');
-        for (i, line) in lines.iter().enumerate() {
-            out.push_str(line);
-            out.push('\n');
-            if i == 0 {
-                out.push_str(&"-".repeat(width));
-                out.push('\n');
-            }
-        }
+        push_table(&mut out, &rows, [false, false, true, true, true]);
         out.push_str("gossip: publisher → receiver; dht_get_ms: the node that answered → the getter; uss_idle_mb: per node (information, not gated)\n");
     }
     for f in &summary.failures {
@@ -162,6 +146,19 @@ pub fn render_comparison(c: &Comparison, color: bool) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
+}
+
+/// Appends `rows` laid out (see [`lay_out`]), the first row underlined as the header.
+fn push_table<const N: usize>(out: &mut String, rows: &[[String; N]], right: [bool; N]) {
+    let (lines, width) = lay_out(rows, right);
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&"-".repeat(width));
+            out.push('\n');
+        }
+    }
 }
 
 /// Pads every cell to its column's width (right-aligned where `right[c]`) and joins the cells

@@ -173,11 +173,6 @@ enum ArmFiles {
 /// Kademlia's default replication factor, what nodes use unless the scenario sets one.
 const KADEMLIA_K: usize = 20;
 
-/// Cores this process may run on.
-fn available_cores() -> f64 {
-    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
-}
-
 /// What the numbers of this scenario can and cannot tell.
 fn notes(s: &Scenario) -> Vec<String> {
     let mut notes = vec![
@@ -194,19 +189,18 @@ fn notes(s: &Scenario) -> Vec<String> {
     if s.node.current_thread {
         notes.push("Every node runs on one thread (--current-thread): with many nodes on few cores this saves memory and wake-ups; a node's latencies then include its own queueing behind one thread.".to_owned());
     }
-    if s.nodes as f64 > 2.0 * available_cores() {
+    let cores = crate::measure::resources::available_cores();
+    if s.nodes > 2 * cores {
         notes.push(format!(
-            "{} nodes share {} cores: latencies include time waiting for a CPU (load_avg_1m says how many processes competed when formation completed), and runner_cpu_pct what the runner itself took. The numbers show how this machine copes with the network, not how the protocol would behave with a core per node.",
+            "{} nodes share {cores} cores: latencies include time waiting for a CPU (load_avg_1m says how many processes competed when formation completed), and runner_cpu_pct what the runner itself took. The numbers show how this machine copes with the network, not how the protocol would behave with a core per node.",
             s.nodes,
-            available_cores()
         ));
     }
-    if crate::cluster::node_niceness(s.nodes, available_cores() as usize) > 0 {
+    let niceness = crate::cluster::node_niceness(s.nodes, cores);
+    if niceness > 0 {
         notes.push(format!(
-            "With {} nodes on {} cores the nodes run at niceness {} below the runner, so that a saturated machine slows the nodes rather than the runner's polling; the nodes still share the CPU equally among themselves.",
+            "With {} nodes on {cores} cores the nodes run at niceness {niceness} below the runner, so that a saturated machine slows the nodes rather than the runner's polling; the nodes still share the CPU equally among themselves.",
             s.nodes,
-            available_cores(),
-            crate::cluster::node_niceness(s.nodes, available_cores() as usize)
         ));
     }
     for group in &s.node_groups {

@@ -43,7 +43,7 @@ pub(super) async fn repetition(
         ready_timeout: Duration::from_secs_f64(scenario.formation.ready_timeout_s),
         niceness: crate::cluster::node_niceness(
             scenario.nodes,
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            crate::measure::resources::available_cores(),
         ),
         extra_args: scenario_args(scenario),
         own_args: arm.node_args.clone(),

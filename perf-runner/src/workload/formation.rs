@@ -67,6 +67,7 @@ pub async fn wait_formed(
 ) -> Result<Formed, WorkloadError> {
     let target = FormationTarget::of(phase);
     let deadline = Instant::now() + Duration::from_secs_f64(phase.timeout_s);
+    let formed = |h: &Option<Health>| h.as_ref().is_some_and(|h| target.met_by(h));
     let mut lagging: Vec<usize> = (0..cluster.nodes.len()).collect();
     loop {
         cluster.check_alive()?;
@@ -80,7 +81,7 @@ pub async fn wait_formed(
         lagging = polled
             .iter()
             .zip(&healths)
-            .filter(|(_, h)| !h.as_ref().is_some_and(|h| target.met_by(h)))
+            .filter(|(_, h)| !formed(h))
             .map(|(&index, _)| index)
             .collect();
         if confirming && lagging.is_empty() {
@@ -94,7 +95,7 @@ pub async fn wait_formed(
             let laggards: Vec<String> = polled
                 .iter()
                 .zip(&healths)
-                .filter(|(_, h)| !h.as_ref().is_some_and(|h| target.met_by(h)))
+                .filter(|(_, h)| !formed(h))
                 .map(|(i, h)| match h {
                     Some(h) => format!(
                         "node {i}: {}/{} peers, mesh {}/{}",
