@@ -178,10 +178,13 @@ const REDISCOVERY_DELAYS: [Duration; 4] = [
     Duration::from_secs(15),
 ];
 
-/// First and largest pause before a node that has no peer left dials its bootstrap peers
-/// again, doubling in between. Without it a node whose bootstrap dial failed (a handshake that
-/// timed out on a loaded machine: measured, 61 of 250 nodes started at once) stayed alone for
-/// good, its routing table empty.
+/// First and largest pause before a node that has not reached a bootstrap peer (or has lost
+/// every peer) dials its bootstrap peers again, doubling in between. Without it a node whose
+/// bootstrap dial failed (a handshake that timed out on a loaded machine: measured, 61 of 250
+/// nodes started at once) stayed alone for good, its routing table empty. Peers that dialed
+/// the node do not count as having joined: at 1,000 nodes a bootstrap node whose own dial had
+/// failed was found by the 30 nodes joining through it, and the 31 formed an island that no
+/// message from the other 969 reached.
 const REJOIN_FIRST: Duration = Duration::from_secs(1);
 const REJOIN_MAX: Duration = Duration::from_secs(30);
 
@@ -420,25 +423,26 @@ impl EventLoop {
         }
     }
 
-    /// Schedules dialing the bootstrap peers again while no peer is connected.
+    /// Schedules dialing the bootstrap peers again while none has been reached.
     fn schedule_rejoin(&mut self) {
-        if self.rejoin.is_none() && self.connections.is_empty() && !self.bootstrap.is_empty() {
+        if self.rejoin.is_none() && !self.bootstrapped && !self.bootstrap.is_empty() {
             self.rejoin = Some((tokio::time::Instant::now() + REJOIN_FIRST, REJOIN_FIRST));
         }
     }
 
-    /// Dials the bootstrap peers again if the node is still alone; the next attempt waits
+    /// Dials the bootstrap peers again if none has been reached yet; the next attempt waits
     /// twice as long.
     fn rejoin(&mut self) {
         let Some((_, pause)) = self.rejoin.take() else {
             return;
         };
-        if !self.connections.is_empty() {
+        if self.bootstrapped {
             return;
         }
         tracing::info!(
             after_s = pause.as_secs(),
-            "alone: dialing the bootstrap peers again"
+            connected_peers = self.connections.len(),
+            "not joined yet: dialing the bootstrap peers again"
         );
         self.dial_bootstrap();
         let next = (pause * 2).min(REJOIN_MAX);
@@ -448,6 +452,11 @@ impl EventLoop {
     /// Runs until shutdown is signalled or every client is gone.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         loop {
+            // While the swarm always has an event ready, `select!` never returns to the runtime:
+            // with `--current-thread` the control API's tasks would wait until the swarm went
+            // quiet, which in a network forming on a saturated machine is minutes. Spending the
+            // cooperative budget makes the loop yield every 128 rounds.
+            tokio::task::consume_budget().await;
             let rediscover_at = self.rediscovery.first().copied();
             let trim_at = self.trim_at;
             let release_memory_at = self.release_memory_at;
@@ -631,7 +640,6 @@ impl EventLoop {
                 ..
             } => {
                 self.dialing.remove(&peer_id);
-                self.rejoin = None;
                 let conns = self.connections.entry(peer_id).or_default();
                 conns.push((connection_id, endpoint.get_remote_address().clone()));
                 if conns.len() == 1 {
@@ -652,6 +660,7 @@ impl EventLoop {
                 }
                 if !self.bootstrapped && self.bootstrap.iter().any(|(p, _)| *p == peer_id) {
                     self.bootstrapped = true;
+                    self.rejoin = None;
                     if let Err(e) = self.swarm.behaviour_mut().kad.bootstrap() {
                         tracing::warn!("kademlia bootstrap not started: {e}");
                     }
@@ -926,6 +935,7 @@ impl EventLoop {
             .mesh_peers(&self.topic.hash())
             .copied()
             .collect();
+        let local = kad::KBucketKey::from(self.peer_id());
         let peers: Vec<peer_bound::Peer> = self
             .peer_since
             .iter()
@@ -934,6 +944,10 @@ impl EventLoop {
                 since,
                 in_mesh: mesh.contains(id),
                 dialed,
+                bucket: local
+                    .distance(&kad::KBucketKey::from(*id))
+                    .ilog2()
+                    .unwrap_or(0),
             })
             .collect();
         let trim = peer_bound::trim(&peers, max, tokio::time::Instant::now());

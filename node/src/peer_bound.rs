@@ -14,9 +14,19 @@
 //! left with one peer or none and a routing table holding only the bootstrap node. The
 //! dialer knows whether it still needs a connection; the peer it dialed does not.
 //!
+//! Each distance range (Kademlia bucket) keeps one connection, the oldest: a node's
+//! connections then span the network as its routing table does, near and far. Without that,
+//! the bound left only mesh peers, and meshes form among the peers a node meets first: at
+//! 1,000 nodes a bootstrap node and the 30 nodes that joined through it ended up connected
+//! only among themselves, and none of the messages published among them reached the other
+//! 969 nodes (measured: gossip delivery 0.955, every message published there reaching 30).
+//!
 //! Pure: the event loop passes its peers and acts on the answer.
 
-use std::time::Duration;
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use libp2p::PeerId;
 use tokio::time::Instant;
@@ -55,13 +65,33 @@ pub struct Peer {
     pub in_mesh: bool,
     /// Whether this node dialed it (only dialed peers are ever closed).
     pub dialed: bool,
+    /// Its Kademlia bucket: the base-2 logarithm of its XOR distance from this node.
+    pub bucket: u32,
 }
 
 impl Peer {
-    /// Whether the bound may close this peer at `now`.
+    /// Whether the bound may close this peer at `now`, bucket representatives aside.
     fn closable(&self, now: Instant) -> bool {
         self.dialed && !self.in_mesh && now.duration_since(self.since) >= GRACE
     }
+}
+
+/// The buckets already represented by a peer the bound never closes now, and for every other
+/// bucket its oldest peer: the ones spared so that every distance range keeps a connection.
+fn bucket_representatives(peers: &[Peer], now: Instant) -> HashSet<PeerId> {
+    let kept: HashSet<u32> = peers
+        .iter()
+        .filter(|p| !p.closable(now))
+        .map(|p| p.bucket)
+        .collect();
+    let mut oldest: HashMap<u32, &Peer> = HashMap::new();
+    for peer in peers.iter().filter(|p| !kept.contains(&p.bucket)) {
+        let entry = oldest.entry(peer.bucket).or_insert(peer);
+        if peer.since < entry.since {
+            *entry = peer;
+        }
+    }
+    oldest.values().map(|p| p.id).collect()
 }
 
 /// What to do now, and when to look again.
@@ -75,8 +105,9 @@ pub struct Trim {
 
 /// Chooses which of `peers` to close so that at most `max` remain, at `now`.
 ///
-/// Mesh peers, peers that dialed this node and peers younger than [`GRACE`] are spared
-/// (see the module's documentation). Among the rest the newest go
+/// Mesh peers, peers that dialed this node, peers younger than [`GRACE`] and the oldest peer
+/// of a bucket no spared peer is in are spared (see the module's documentation). Among the
+/// rest the newest go
 /// first: the oldest connections are the ones the network formed around, and keeping them
 /// keeps the topology stable instead of churning it.
 pub fn trim(peers: &[Peer], max: usize, now: Instant) -> Trim {
@@ -84,7 +115,11 @@ pub fn trim(peers: &[Peer], max: usize, now: Instant) -> Trim {
     if surplus == 0 {
         return Trim::default();
     }
-    let mut closable: Vec<&Peer> = peers.iter().filter(|p| p.closable(now)).collect();
+    let representatives = bucket_representatives(peers, now);
+    let mut closable: Vec<&Peer> = peers
+        .iter()
+        .filter(|p| p.closable(now) && !representatives.contains(&p.id))
+        .collect();
     closable.sort_by_key(|p| std::cmp::Reverse(p.since));
     let close: Vec<PeerId> = closable.iter().take(surplus).map(|p| p.id).collect();
     let again_at = if close.len() < surplus {
@@ -109,6 +144,8 @@ mod tests {
             since: now - Duration::from_secs(age_s),
             in_mesh,
             dialed: true,
+            // One bucket for all: these tests are about age, mesh and direction.
+            bucket: 255,
         }
     }
 
@@ -174,5 +211,31 @@ mod tests {
             peer(now, 40, true),
         ];
         assert_eq!(trim(&peers, 1, now), Trim::default());
+    }
+
+    #[test]
+    fn the_oldest_peer_of_each_bucket_is_kept_so_far_peers_stay_connected() {
+        let now = Instant::now() + Duration::from_secs(100);
+        let mut peers = [
+            peer(now, 60, true),
+            peer(now, 50, false),
+            peer(now, 40, false),
+            peer(now, 30, false),
+            peer(now, 20, false),
+        ];
+        // A mesh peer near, two peers far (bucket 255), two in the middle (bucket 250).
+        peers[0].bucket = 240;
+        peers[1].bucket = 255;
+        peers[2].bucket = 250;
+        peers[3].bucket = 255;
+        peers[4].bucket = 250;
+        let result = trim(&peers, 1, now);
+        // Bound 1, but each bucket keeps its oldest: the newer of each pair goes.
+        assert_eq!(result.close, vec![peers[4].id, peers[3].id]);
+        // A bucket that a mesh peer already holds needs no representative.
+        peers[1].bucket = 240;
+        peers[3].bucket = 240;
+        let result = trim(&peers, 1, now);
+        assert_eq!(result.close, vec![peers[4].id, peers[3].id, peers[1].id]);
     }
 }

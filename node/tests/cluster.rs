@@ -155,3 +155,53 @@ fn node_events_record_connections_and_mesh_with_timestamps() {
         "{events:?}"
     );
 }
+
+/// A node whose bootstrap peer was down at its start reaches it once it is up, even though
+/// another node dialed the waiting node in the meantime (a node that others found has not
+/// necessarily joined the network it was told to join).
+#[test]
+fn a_node_joins_its_bootstrap_peer_when_it_comes_up_even_if_others_dialed_it_meanwhile() {
+    let _serial = serial();
+    // The late node's identity and port, known before it runs: its peer id from a first start
+    // with the same seed, its port from a socket bound and closed.
+    let seed = ["--key-seed", "7707", "--transport", "tcp"];
+    let late_id = Node::start(&seed).peer_id.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let late_addr = format!("/ip4/127.0.0.1/tcp/{port}");
+
+    let waiting = Node::start(&[
+        "--transport",
+        "tcp",
+        "--bootstrap",
+        &format!("{late_addr}/p2p/{late_id}"),
+    ]);
+    let follower = Node::start(&[
+        "--transport",
+        "tcp",
+        "--bootstrap",
+        &waiting.bootstrap_addr(),
+    ]);
+    wait_until("a follower connected to the waiting node", || {
+        waiting.health()["connected_peers"] == 1
+    });
+    let mut args = seed.to_vec();
+    args.extend(["--listen", &late_addr]);
+    let late = Node::start(&args);
+    assert_eq!(late.peer_id, late_id);
+    wait_until("the waiting node reached its bootstrap peer", || {
+        let (_, peers) = waiting.get("/peers");
+        peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["peer_id"] == late_id.as_str())
+    });
+    // And through it, the follower finds the late node too.
+    wait_until("the follower found the late node", || {
+        follower.health()["routing_table_size"].as_u64() >= Some(2)
+    });
+}
