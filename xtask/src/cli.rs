@@ -176,8 +176,8 @@ pub enum PerfAction {
     /// nodes on a log axis.
     ///
     /// How long: about a minute per size up to 100 nodes (scale-100 lets connections settle 45 s
-    /// before its idle window), 2 minutes at 250 nodes, 3 at 500; on a 2-core machine 1,000 nodes
-    /// do not form yet. The default stops at 100; give --sizes to go further. The first size that fails (formation timeout, a crash) ends the curve
+    /// before its idle window); scale-1000 from 10 to 1,000 nodes takes about 12 minutes on a
+    /// 2-core machine. The default stops at 100; give --sizes to go further. The first size that fails (formation timeout, a crash) ends the curve
     /// and the larger sizes are "not run"; a scenario's [formation] timeout is the same at every
     /// size, so large sizes may need a scenario made for them.
     ///
@@ -187,7 +187,8 @@ pub enum PerfAction {
     ///
     /// Examples:
     ///   cargo xtask perf scale-curve                          scale-100 at 10, 30 and 100 nodes
-    ///   cargo xtask perf scale-curve --sizes 10,100,250,500   as far as 2 cores go
+    ///   cargo xtask perf scale-curve scale-1000 --sizes 10,100,250,500,1000
+    ///                                                         10 to 1,000 nodes, random joins
     ///   cargo xtask perf scale-curve large --sizes 5,10,20 --repetitions 3
     ///
     /// Exit codes: 0 every size ran, 2 bad sizes or arguments (nothing is built or run), 3 a
