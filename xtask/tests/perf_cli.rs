@@ -51,7 +51,14 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn list_shows_the_shipped_scenarios() {
     let (code, stdout, _) = run(xtask().args(["perf", "list"]));
     assert_eq!(code, 0);
-    for name in ["minimal", "small", "standard", "large", "scale-100", "scale-1000"] {
+    for name in [
+        "minimal",
+        "small",
+        "standard",
+        "large",
+        "scale-100",
+        "scale-1000",
+    ] {
         assert!(stdout.contains(name), "{stdout}");
     }
 }
