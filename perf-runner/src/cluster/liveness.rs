@@ -311,6 +311,9 @@ impl Probes {
             }
             state.outstanding = true;
             state.last_sent = Some(now);
+            if state.waited_at_last_ok.is_none() {
+                state.waited_at_last_ok = run_queue_wait(pid);
+            }
             let api = node.api.clone();
             self.in_flight.push(Box::pin(async move {
                 // The API client's own timeout ends a probe that gets no answer.
@@ -329,6 +332,10 @@ impl Probes {
         let now = Instant::now();
         for state in self.by_pid.values_mut() {
             state.last_ok = now;
+            // Waiting for a CPU before the pause must not excuse silence after it; the new
+            // baseline is read with the next probe (not here: no /proc reads while idle CPU
+            // is measured).
+            state.waited_at_last_ok = None;
         }
     }
 
@@ -445,6 +452,25 @@ mod tests {
         assert!(starved(30 * second, 40 * second));
         assert!(!starved(9 * second, 40 * second));
         assert!(!starved(Duration::ZERO, 40 * second));
+    }
+
+    #[test]
+    fn a_pause_restarts_both_the_silence_and_the_wait_it_is_weighed_against() {
+        let mut probes = Probes::default();
+        let long_ago = Instant::now() - Duration::from_secs(100);
+        probes.by_pid.insert(
+            42,
+            ProbeState {
+                last_ok: long_ago,
+                waited_at_last_ok: Some(Duration::from_secs(1)),
+                last_sent: None,
+                outstanding: false,
+            },
+        );
+        probes.pause();
+        let state = &probes.by_pid[&42];
+        assert!(state.last_ok > long_ago);
+        assert_eq!(state.waited_at_last_ok, None);
     }
 
     #[test]
