@@ -152,7 +152,7 @@ fn baseline_update_round_trips_and_later_runs_compare_without_touching_it() {
         "the baseline holds the run's raw samples"
     );
 
-    let (code, _, stderr) = perf(
+    let (code, stdout, stderr) = perf(
         tmp.path(),
         &[
             "small",
@@ -164,9 +164,16 @@ fn baseline_update_round_trips_and_later_runs_compare_without_touching_it() {
             dir,
         ],
     );
-    assert_eq!(
-        code, 0,
-        "3 vs 6 samples of the same build show no regression: {stderr}"
+    // The same build, but not the same machine: under `cargo xtask test` a valgrind benchmark
+    // runs beside this test on the other core (.config/nextest.toml), so the baseline's sessions
+    // and this run may see different load, and an unpaired comparison weighs the environment
+    // too (it once flagged 3 vs 6 samples of one build). Paired runs cancel that:
+    // `paired_run_against_the_same_binary_finds_no_regression` asserts no regression. This test
+    // is about the round trip: a verdict (0 or 1, never an error) from the stored sessions, and
+    // the baseline left as it was.
+    assert!(
+        code == 0 || code == 1,
+        "a verdict, not an error (exit {code}):\n{stdout}\n{stderr}"
     );
     let comparison = &latest_summary(tmp.path())["comparison"];
     assert_eq!(comparison["mode"], "unpaired");
