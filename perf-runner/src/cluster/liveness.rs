@@ -76,7 +76,7 @@ fn starved(waited: Duration, silent: Duration) -> bool {
 
 /// How long all of `pid`'s threads have waited for a CPU so far (the second field of
 /// `/proc/<pid>/task/<tid>/schedstat`, in nanoseconds); `None` when the kernel does not say.
-pub fn run_queue_wait(pid: u32) -> Option<Duration> {
+fn run_queue_wait(pid: u32) -> Option<Duration> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut total = Duration::ZERO;
     for task in tasks.flatten() {

@@ -436,13 +436,6 @@ mod tests {
         assert!(contract_mismatch(&line(r#","contract":"1""#)).is_some());
     }
 
-    /// A thread's nice value: field 19 of `/proc/<pid>/task/<tid>/stat`, after the command.
-    fn nice_of(pid: u32, tid: &str) -> i32 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).unwrap();
-        let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
-        after_comm.split(' ').nth(16).unwrap().parse().unwrap()
-    }
-
     #[tokio::test]
     async fn a_node_runs_at_full_priority_until_ready_then_every_thread_is_lowered() {
         let dir = tempfile::tempdir().unwrap();
@@ -484,8 +477,11 @@ mod tests {
         let pid = node.child.id().unwrap();
         let expected = (runner_nice + 5).min(19);
         for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
-            let tid = task.unwrap().file_name().into_string().unwrap();
-            assert_eq!(nice_of(pid, &tid), expected, "thread {tid}");
+            let tid: libc::id_t = task.unwrap().file_name().to_str().unwrap().parse().unwrap();
+            // SAFETY: getpriority only reads; on Linux PRIO_PROCESS with a thread id reads
+            // that thread's nice value.
+            let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, tid) };
+            assert_eq!(nice, expected, "thread {tid}");
         }
         kill_group(pid);
     }
