@@ -76,14 +76,18 @@ fn starved(waited: Duration, silent: Duration) -> bool {
 
 /// How long all of `pid`'s threads have waited for a CPU so far (the second field of
 /// `/proc/<pid>/task/<tid>/schedstat`, in nanoseconds); `None` when the kernel does not say.
+/// A thread that exits between listing and reading is skipped, not taken for a kernel that
+/// keeps no schedstat.
 fn run_queue_wait(pid: u32) -> Option<Duration> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut total = Duration::ZERO;
+    let mut total = None;
     for task in tasks.flatten() {
-        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-        total += parse_run_queue_wait(&stat)?;
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        *total.get_or_insert(Duration::ZERO) += parse_run_queue_wait(&stat)?;
     }
-    Some(total)
+    total
 }
 
 fn parse_run_queue_wait(schedstat: &str) -> Option<Duration> {
